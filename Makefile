@@ -1,0 +1,26 @@
+# kraft.kafka developer entry points. See README.md.
+.PHONY: up status down test unit integration molecule venv
+
+up:            ## bring up a three-node KRaft cluster in local containers with site.yml
+	bash tools/up.sh
+
+status:        ## print quorum status and brokers of the local cluster
+	bash tools/up.sh status
+
+down:          ## remove the local cluster's containers
+	bash tools/up.sh down
+
+test:          ## the whole test suite (what CI runs)
+	bash tools/test.sh
+
+unit:
+	KRAFT_TEST_STAGES="venv unit" bash tools/test.sh
+
+integration:
+	KRAFT_TEST_STAGES="venv standin smoke integration" bash tools/test.sh
+
+molecule:
+	KRAFT_TEST_STAGES="venv docker image standin molecule" bash tools/test.sh
+
+venv:
+	bash tools/venv.sh

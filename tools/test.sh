@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: Python venv, Docker engine,
+# base image, Kafka stand-in archives, then unit tests, the real-Kafka smoke
+# test, module tests against a local 3-node KRaft cluster, quality gates and
+# the Molecule scenarios. Each stage prints its duration.
+#
+# Environment:
+#   KRAFT_TEST_STAGES   space-separated subset of stages to run (default: all)
+#   KRAFT_MOLECULE_SCENARIOS  scenarios to run (default: "default")
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+mkdir -p "$CACHE_DIR"
+: >"$CACHE_DIR/stage-times.tsv"
+T0=$(date +%s)
+
+ALL_STAGES="venv docker image standin unit smoke integration docs molecule"
+STAGES="${KRAFT_TEST_STAGES:-$ALL_STAGES}"
+SCENARIOS="${KRAFT_MOLECULE_SCENARIOS:-default}"
+want() { [[ " $STAGES " == *" $1 "* ]]; }
+
+export PATH="$VENV_DIR/bin:$PATH"
+export ANSIBLE_CONFIG="$REPO_ROOT/ansible.cfg"
+export PY_COLORS=0 ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1
+
+# pytest exits 5 when it collected nothing: that is a failure here, never a pass.
+run_pytest() {
+  local rc=0
+  "$VENV_DIR/bin/pytest" "$@" || rc=$?
+  if [[ $rc -eq 5 ]]; then die "pytest collected no tests in: $*"; fi
+  return $rc
+}
+
+DEFAULT_VERSION="$(default_kafka_version)"
+[[ -n "$DEFAULT_VERSION" ]] || die "cannot read kafka_version from roles/kafka_install/defaults/main.yml"
+
+want venv && stage venv bash tools/venv.sh
+want docker && stage docker bash tools/docker-up.sh
+want image && stage base-image bash tools/images/debian.sh bookworm
+want standin && stage kafka-standin bash tools/kafka-standin/build.sh "$DEFAULT_VERSION" 4.0.0
+want unit && stage unit-tests run_pytest -q tests/unit
+want smoke && stage smoke-real-kafka run_pytest -q tests/smoke
+want integration && stage module-integration run_pytest -q tests/integration
+want docs && stage docs bash tools/check-docs.sh
+if want molecule; then
+  for scenario in $SCENARIOS; do
+    stage "molecule-$scenario" molecule test -s "$scenario"
+  done
+fi
+
+log "=== stage times (seconds)"
+column -t "$CACHE_DIR/stage-times.tsv" >&2 || cat "$CACHE_DIR/stage-times.tsv" >&2
+log "=== all stages passed in $(($(date +%s) - T0))s"
