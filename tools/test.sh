@@ -13,7 +13,7 @@ mkdir -p "$CACHE_DIR"
 : >"$CACHE_DIR/stage-times.tsv"
 T0=$(date +%s)
 
-ALL_STAGES="venv docker image standin unit smoke integration docs molecule"
+ALL_STAGES="venv docker image standin unit smoke integration docs lint sanity build molecule"
 STAGES="${KRAFT_TEST_STAGES:-$ALL_STAGES}"
 SCENARIOS="${KRAFT_MOLECULE_SCENARIOS:-default}"
 want() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -41,6 +41,17 @@ want unit && stage unit-tests run_pytest -q tests/unit
 want smoke && stage smoke-real-kafka run_pytest -q tests/smoke
 want integration && stage module-integration run_pytest -q tests/integration
 want docs && stage docs bash tools/check-docs.sh
+want lint && stage ansible-lint ansible-lint --profile production
+want lint && stage changelog-lint antsibull-changelog lint
+want sanity && stage ansible-test-sanity bash tools/sanity.sh
+
+# Molecule runs the collection as users get it: built with ansible-galaxy and
+# installed into a clean collections path (not this checkout).
+if want build; then
+  stage collection-build bash tools/build-install.sh
+  export ANSIBLE_COLLECTIONS_PATH="$CACHE_DIR/installed-collections"
+  log "ANSIBLE_COLLECTIONS_PATH=$ANSIBLE_COLLECTIONS_PATH (installed tarball)"
+fi
 if want molecule; then
   for scenario in $SCENARIOS; do
     stage "molecule-$scenario" molecule test -s "$scenario"
