@@ -57,7 +57,7 @@ notes:
 seealso:
   - module: kraft.kafka.kafka_consumer_group_reset
 author:
-  - kraft.kafka maintainers
+  - kraft.kafka maintainers (@kraft-kafka)
 '''
 
 EXAMPLES = r'''

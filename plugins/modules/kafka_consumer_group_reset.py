@@ -131,7 +131,7 @@ notes:
 seealso:
   - module: kraft.kafka.kafka_consumer_group_info
 author:
-  - kraft.kafka maintainers
+  - kraft.kafka maintainers (@kraft-kafka)
 '''
 
 EXAMPLES = r'''

@@ -38,7 +38,7 @@ description:
     with O(state=present) and no partitions, replication factor or config, to read their state; any
     other request for them fails.
 author:
-  - kraft.kafka maintainers
+  - kraft.kafka maintainers (@kraft-kafka)
 extends_documentation_fragment:
   - kraft.kafka.kafka_connection
 attributes:

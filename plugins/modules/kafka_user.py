@@ -28,7 +28,7 @@ description:
   - The connecting principal needs C(ALTER) on the cluster resource to change credentials and
     C(DESCRIBE) on it to read them (super users have both).
 author:
-  - kraft.kafka maintainers
+  - kraft.kafka maintainers (@kraft-kafka)
 extends_documentation_fragment:
   - kraft.kafka.kafka_connection
 attributes:

@@ -50,7 +50,7 @@ def free_ports(count):
     """`count` distinct ports the kernel just reported free on 127.0.0.1."""
     sockets = []
     try:
-        for _ in range(count):
+        for _index in range(count):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.bind(('127.0.0.1', 0))
             sockets.append(sock)
@@ -187,11 +187,10 @@ class KafkaLocalCluster(object):
         env['LOG_DIR'] = str(self.base_dir / 'cli-logs')
         result = subprocess.run([str(self.home / 'bin' / tool)] + [str(a) for a in args],
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                universal_newlines=True, timeout=timeout, **kwargs)
+                                universal_newlines=True, timeout=timeout, check=False, **kwargs)
         if check and result.returncode != 0:
-            raise ClusterError('%s %s failed (%s):\n%s\n%s' % (tool, ' '.join(map(str, args)),
-                                                              result.returncode, result.stdout,
-                                                              result.stderr))
+            raise ClusterError('%s %s failed (%s):\n%s\n%s' % (
+                tool, ' '.join(map(str, args)), result.returncode, result.stdout, result.stderr))
         return result
 
     def _server_properties(self, node):
@@ -416,7 +415,7 @@ def run_ansible_module(module_name, args, check=False, diff=False, tmp_dir=None,
             [str(Path(sys.executable).parent / 'ansible-playbook'), '-i',
              str(write_inventory(tmp_dir)), playbook],
             cwd=str(REPO_ROOT), env=ansible_env(tmp_dir), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
+            stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout, check=False)
     finally:
         os.unlink(playbook)
     return _task_result(proc)

@@ -46,7 +46,7 @@ def stable_leader(run_module, connection_args, cluster, what):
     A leader election between the two reads would make them incomparable;
     retry the pair in that (rare) case instead of comparing across epochs.
     """
-    for _ in range(3):
+    for _attempt in range(3):
         result = run_module(MODULE, connection_args)
         text = quorum_cli(cluster, what)
         after = run_module(MODULE, connection_args)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Zero-loss load tool: proves that an operation on a running cluster drops no write.
 
 An idempotent producer with acks=all writes sequence-numbered records at a
@@ -13,7 +12,7 @@ reads the whole topic back and the tool reports, as one JSON object:
   max_stall_s   longest time without any acknowledgement while sending
 
 usage:
-  zero_loss.py --bootstrap h1:9092,h2:9092 --topic t [--rate 200]
+  python tests/load/zero_loss.py --bootstrap h1:9092,h2:9092 --topic t [--rate 200]
                (--duration 60 | --stop-file PATH) [--report out.json]
 """
 import argparse

@@ -271,7 +271,7 @@ def test_check_per_item_errors_raises_with_all_failures_and_ignores():
     assert 'a: ' not in str(err.value) and 'b: InvalidPartitionsError' in str(err.value)
     ignored = kc.check_per_item_errors(response, 'create topics',
                                        ignore=['TopicAlreadyExistsError', 'InvalidPartitionsError'])
-    assert [label for label, _ in ignored] == ['a', 'b']
+    assert [label for label, _error in ignored] == ['a', 'b']
 
 
 # ----------------------------------------------------------- quorum helpers
