@@ -16,6 +16,6 @@ log "built $(basename "$tarball") ($(du -h "$tarball" | cut -f1), $(tar -tzf "$t
 if tar -tzf "$tarball" | grep -E '^(\.cache|\.venv|\.git|tools|tests/output)/' >&2; then
   die "the collection tarball contains files that build_ignore should exclude (listed above)"
 fi
-"$VENV_DIR/bin/ansible-galaxy" collection install --offline --force -p "$INSTALLED" "$tarball" >&2
+"$VENV_DIR/bin/ansible-galaxy" collection install --offline --no-deps --force -p "$INSTALLED" "$tarball" >&2
 [[ -f "$INSTALLED/ansible_collections/kraft/kafka/MANIFEST.json" ]] || die "install produced no MANIFEST.json"
 echo "$INSTALLED"

@@ -6,7 +6,7 @@
 #
 # Environment:
 #   KRAFT_TEST_STAGES   space-separated subset of stages to run (default: all)
-#   KRAFT_MOLECULE_SCENARIOS  scenarios to run (default: "default")
+#   KRAFT_MOLECULE_SCENARIOS  scenarios to run (default: "default topologies")
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 mkdir -p "$CACHE_DIR"
@@ -15,7 +15,7 @@ T0=$(date +%s)
 
 ALL_STAGES="venv docker image standin unit smoke integration docs lint sanity build molecule"
 STAGES="${KRAFT_TEST_STAGES:-$ALL_STAGES}"
-SCENARIOS="${KRAFT_MOLECULE_SCENARIOS:-default}"
+SCENARIOS="${KRAFT_MOLECULE_SCENARIOS:-default topologies}"
 want() { [[ " $STAGES " == *" $1 "* ]]; }
 
 export PATH="$VENV_DIR/bin:$PATH"

@@ -54,6 +54,7 @@ def test_three_brokers_registered_and_unfenced(cluster):
 
 def test_rf3_topic_spreads_leaders_and_keeps_full_isr(cluster):
     cluster.cli("kafka-topics.sh", "--create --if-not-exists --topic verify-rf3 --partitions 3 --replication-factor 3")
+
     def fully_replicated():
         parts = cluster.describe_topic("verify-rf3")
         return parts if len(parts) == 3 and all(len(p["isr"]) == 3 for p in parts) else None

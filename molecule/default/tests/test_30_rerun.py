@@ -30,7 +30,7 @@ def test_invalid_inventory_fails_before_anything_changes(cluster, playbook):
 
     def duplicate_ids(gv):
         gv["kafka_node_id"] = 7  # the same node.id on all three hosts
-    _, recap, output = playbook.run(duplicate_ids, expect_rc=2)
+    _rc, recap, output = playbook.run(duplicate_ids, expect_rc=2)
     assert "node id 7 is used by kafka1, kafka2, kafka3" in output, output[-3000:]
     assert all(r["changed"] == 0 for r in recap.values()), recap
     assert fingerprint(cluster) == before
@@ -42,7 +42,7 @@ def test_foreign_cluster_id_is_refused_and_data_untouched(cluster, playbook):
 
     def other_id(gv):
         gv["kafka_cluster_id"] = "MkU3OEVBNTcwNTJENDM2Qk"
-    _, recap, output = playbook.run(other_id, expect_rc=2)
+    _rc, recap, output = playbook.run(other_id, expect_rc=2)
     flat = " ".join(output.split())
     for name in NAMES:
         assert f"{name}: {DATA_DIR} has cluster id {on_disk}" in flat, output[-3000:]
@@ -58,7 +58,7 @@ def test_dropping_the_cluster_id_variable_keeps_the_id_and_formats_nothing(clust
 
     def drop_cluster_id(gv):
         gv.pop("kafka_cluster_id")
-    _, recap, output = playbook.run(drop_cluster_id)
+    _rc, recap, output = playbook.run(drop_cluster_id)
     assert set(recap) == set(NAMES), output[-3000:]
     assert all(r["changed"] == 0 and r["failed"] == 0 for r in recap.values()), recap
     assert {n: meta(cluster, n)["cluster.id"] for n in NAMES} == ids_before
@@ -86,7 +86,7 @@ def test_property_change_restarts_nodes_one_at_a_time(cluster, playbook):
 
     def change_property(gv):
         gv["kafka_log_retention_check_interval_ms"] = wanted
-    _, recap, output = playbook.run(change_property)
+    _rc, recap, output = playbook.run(change_property)
     assert all(r["failed"] == 0 and r["changed"] > 0 for r in recap.values()), recap
 
     # Every node was stopped (SIGTERM) and started exactly once ...
@@ -100,7 +100,7 @@ def test_property_change_restarts_nodes_one_at_a_time(cluster, playbook):
     # ... and one at a time: the next node went down only after the previous
     # one was back (and the health gate passed).
     windows.sort()
-    for (_, started, prev), (stopped, _, nxt) in zip(windows, windows[1:]):
+    for (_node, started, prev), (stopped, _start, nxt) in zip(windows, windows[1:]):
         assert stopped > started, f"{nxt} stopped at {stopped} before {prev} was back at {started}"
 
     # The new value is live on every broker.
