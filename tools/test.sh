@@ -41,6 +41,7 @@ want unit && stage unit-tests run_pytest -q tests/unit
 want smoke && stage smoke-real-kafka run_pytest -q tests/smoke
 want integration && stage module-integration run_pytest -q tests/integration
 want docs && stage docs bash tools/check-docs.sh
+want docs && stage inventories bash tools/check-inventories.sh
 want lint && stage ansible-lint ansible-lint --profile production
 want lint && stage changelog-lint antsibull-changelog lint
 want sanity && stage ansible-test-sanity bash tools/sanity.sh
