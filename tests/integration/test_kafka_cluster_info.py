@@ -19,6 +19,27 @@ RECORDS_PER_PARTITION = 10
 COMMITTED = {0: 3, 1: 10, 2: 0}  # partition -> committed offset; lag 7 + 0 + 10 = 17
 
 
+def restore_preferred_leaders(kafka_cluster, timeout=120):
+    """Preferred leader election with a new client, retried while the cluster settles.
+
+    Not the module-wide client: after a broker restart it may still hold the
+    stopped broker as the controller and fail with UnknownBrokerIdError.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        client = KafkaAdminClient(bootstrap_servers=kafka_cluster.bootstrap_servers,
+                                  client_id='cluster-info-tests-cleanup', request_timeout_ms=10000)
+        try:
+            client.elect_leaders(0, None, raise_errors=False)
+            return
+        except Exception:  # pylint: disable=broad-except
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+        finally:
+            client.close()
+
+
 @pytest.fixture(scope='module')
 def admin(kafka_cluster):
     client = KafkaAdminClient(bootstrap_servers=kafka_cluster.bootstrap_servers, client_id='cluster-info-tests',
