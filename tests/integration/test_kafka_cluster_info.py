@@ -198,7 +198,7 @@ def test_stopped_broker_shows_as_fenced_with_under_replicated_partitions(
     wait_for(lambda: all(len(isr) == 3 for (t, _p), (_l, _r, isr) in cluster_partitions(admin).items()
                          if t == topic), 'broker 3 to rejoin the ISR of %s' % topic)
     # Leave leadership as it was for the tests that run after this one.
-    admin.elect_leaders(0, None, raise_errors=False)
+    restore_preferred_leaders(kafka_cluster)
 
 
 def test_unreachable_cluster_fails_with_a_clear_message(run_module):
