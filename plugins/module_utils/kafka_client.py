@@ -551,6 +551,26 @@ def _transient_errors():
     return tuple(classes)
 
 
+def report_until_healthy(module, admin, probe, subject):
+    """Shared body of the read-only health modules (quorum status, cluster health).
+
+    Runs probe(admin) -> (state, reasons) once, or until healthy when
+    module.params['wait'] is set, and returns the module result. A health
+    gate that is still failing at the timeout must stop the play, so waiting
+    without success fails the task with the reasons.
+    """
+    params = module.params
+    for name in ('max_lag', 'wait_timeout'):
+        if params[name] < 0:
+            raise KafkaModuleError('%s must be 0 or more, got %d.' % (name, params[name]))
+    state, reasons, attempts, elapsed = poll_until_ok(probe, admin, params['wait'], params['wait_timeout'])
+    result = dict(state or {}, changed=False, healthy=not reasons, reasons=reasons,
+                  attempts=attempts, elapsed=elapsed)
+    if reasons and params['wait']:
+        module.fail_json(msg='%s not healthy after %ss: %s' % (subject, elapsed, '; '.join(reasons)), **result)
+    return result
+
+
 def poll_until_ok(probe, admin, wait, timeout, interval=1.0):
     """Call probe(admin) -> (state, reasons) until reasons is empty.
 

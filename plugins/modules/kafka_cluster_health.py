@@ -224,9 +224,8 @@ import fnmatch
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_client import (
-    KafkaModuleError,
     kafka_connection_argument_spec,
-    poll_until_ok,
+    report_until_healthy,
     quorum_problems,
     run_module,
     summarize_quorum,
@@ -246,12 +245,6 @@ def argument_spec():
         ignore_topics=dict(type='list', elements='str', default=[]),
     )
     return spec
-
-
-def validate_params(params):
-    for name in ('max_lag', 'wait_timeout'):
-        if params[name] < 0:
-            raise KafkaModuleError('%s must be 0 or more, got %d.' % (name, params[name]))
 
 
 # ------------------------------------------------------------------ brokers
@@ -360,16 +353,7 @@ def health_probe(params):
 
 
 def check_health(module, admin):
-    params = module.params
-    validate_params(params)
-    state, reasons, attempts, elapsed = poll_until_ok(
-        health_probe(params), admin, params['wait'], params['wait_timeout'])
-    result = dict(state or {}, changed=False, healthy=not reasons, reasons=reasons,
-                  attempts=attempts, elapsed=elapsed)
-    if reasons and params['wait']:
-        module.fail_json(msg='Kafka cluster not healthy after %ss: %s' % (elapsed, '; '.join(reasons)),
-                         **result)
-    return result
+    return report_until_healthy(module, admin, health_probe(module.params), 'Kafka cluster')
 
 
 def main():

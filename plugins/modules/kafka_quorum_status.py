@@ -204,9 +204,8 @@ elapsed:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_client import (
-    KafkaModuleError,
     kafka_connection_argument_spec,
-    poll_until_ok,
+    report_until_healthy,
     quorum_problems,
     run_module,
     summarize_quorum,
@@ -224,13 +223,6 @@ def argument_spec():
     return spec
 
 
-def validate_params(params):
-    if params['max_lag'] < 0:
-        raise KafkaModuleError('max_lag must be 0 or more, got %d.' % params['max_lag'])
-    if params['wait_timeout'] < 0:
-        raise KafkaModuleError('wait_timeout must be 0 or more, got %d.' % params['wait_timeout'])
-
-
 def quorum_probe(params):
     """probe(admin) -> (quorum summary with cluster id, reasons) for poll_until_ok."""
     def probe(admin):
@@ -242,16 +234,7 @@ def quorum_probe(params):
 
 
 def report_quorum(module, admin):
-    params = module.params
-    validate_params(params)
-    quorum, reasons, attempts, elapsed = poll_until_ok(
-        quorum_probe(params), admin, params['wait'], params['wait_timeout'])
-    result = dict(quorum or {}, changed=False, healthy=not reasons, reasons=reasons,
-                  attempts=attempts, elapsed=elapsed)
-    if reasons and params['wait']:
-        module.fail_json(msg='Metadata quorum not healthy after %ss: %s' % (elapsed, '; '.join(reasons)),
-                         **result)
-    return result
+    return report_until_healthy(module, admin, quorum_probe(module.params), 'Metadata quorum')
 
 
 def main():
