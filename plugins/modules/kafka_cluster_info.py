@@ -345,6 +345,14 @@ from ansible_collections.kraft.kafka.plugins.module_utils.kafka_groups import (
     list_group_listings,
     split_existing,
 )
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_leadership import (
+    broker_leadership,
+    is_not_preferred,
+    is_offline,
+    is_under_replicated,
+    leader_skew,
+    partition_state,
+)
 
 try:
     import kafka.errors as kafka_errors
@@ -377,17 +385,10 @@ def registered_brokers(cluster):
 
 def broker_rows(registered, partitions):
     """Registered brokers plus replica-only ids, with leaders/preferred/replica counts."""
-    rows = dict((i, dict(b, leaders=0, preferred_leaders=0, replicas=0)) for i, b in registered.items())
-    for part in partitions:
-        for replica in part['replicas']:
-            row = rows.setdefault(replica, dict(id=replica, host=None, port=None, rack=None, fenced=True,
-                                                registered=False, leaders=0, preferred_leaders=0, replicas=0))
-            row['replicas'] += 1
-        if part['leader'] in rows:
-            rows[part['leader']]['leaders'] += 1
-        if part['replicas']:
-            rows[part['replicas'][0]]['preferred_leaders'] += 1
-    return [rows[i] for i in sorted(rows)]
+    fenced = dict((i, b['fenced']) for i, b in registered.items())
+    unregistered = dict(host=None, port=None, rack=None)
+    return [dict(registered.get(row['id'], unregistered), **row)
+            for row in broker_leadership(partitions, fenced)]
 
 
 # --------------------------------------------------------------- partitions
@@ -405,23 +406,7 @@ def error_name(code):
 
 
 def partition_entry(topic, raw):
-    leader = raw.get('leader_id')
-    return dict(topic=topic, partition=raw['partition_index'],
-                leader=leader if leader is not None and leader >= 0 else None,
-                replicas=list(raw.get('replica_nodes') or []), isr=list(raw.get('isr_nodes') or []),
-                offline_replicas=list(raw.get('offline_replicas') or []))
-
-
-def is_offline(part):
-    return part['leader'] is None
-
-
-def is_under_replicated(part):
-    return part['leader'] is not None and len(part['isr']) < len(part['replicas'])
-
-
-def is_not_preferred(part):
-    return part['leader'] is not None and bool(part['replicas']) and part['leader'] != part['replicas'][0]
+    return dict(partition_state(topic, raw), offline_replicas=list(raw.get('offline_replicas') or []))
 
 
 def topic_entry(raw, partitions, include_partitions):
@@ -468,25 +453,6 @@ def add_topic_configs(admin, topics):
         topic['config'] = dict((key, None if entry.get('is_sensitive') else entry.get('value'))
                                for key, entry in sorted(entries.items())
                                if entry.get('config_source') == TOPIC_OVERRIDE_SOURCE)
-
-
-# -------------------------------------------------------------------- skew
-
-def electable(part, registered):
-    preferred = part['replicas'][0] if part['replicas'] else None
-    broker = registered.get(preferred)
-    return (is_not_preferred(part) or is_offline(part)) and broker is not None and not broker['fenced'] \
-        and preferred in part['isr']
-
-
-def leader_skew(partitions, rows, registered):
-    total = len(partitions)
-    not_preferred = len([p for p in partitions if is_not_preferred(p)])
-    return dict(partitions=total, not_preferred=not_preferred,
-                offline=len([p for p in partitions if is_offline(p)]),
-                ratio=round(float(not_preferred) / total, 4) if total else 0.0,
-                electable=len([p for p in partitions if electable(p, registered)]),
-                max_leader_excess=max([r['leaders'] - r['preferred_leaders'] for r in rows] + [0]))
 
 
 # ------------------------------------------------------------------- quorum
@@ -569,7 +535,8 @@ def read_cluster(module, admin):
         brokers=rows, topics=topics,
         under_replicated=[p for p in partitions if is_under_replicated(p)],
         offline=[p for p in partitions if is_offline(p)],
-        skew=leader_skew(partitions, rows, registered), quorum=quorum,
+        skew=leader_skew(partitions, dict((i, b['fenced']) for i, b in registered.items()), rows=rows),
+        quorum=quorum,
         features=finalized_features(admin), summary=summary(rows, topics, partitions, groups))
     if groups is not None:
         result['groups'] = groups

@@ -258,6 +258,13 @@ from ansible_collections.kraft.kafka.plugins.module_utils.kafka_client import (
     kafka_connection_argument_spec,
     run_module,
 )
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_leadership import (
+    broker_leadership,
+    leader_skew,
+    partition_state,
+    preferred_replica,
+    preferred_unavailable_reason,
+)
 
 try:
     import kafka.errors as kafka_errors
@@ -314,14 +321,6 @@ def describe_brokers(admin):
     return dict((b['broker_id'], bool(b.get('is_fenced'))) for b in cluster.get('brokers') or [])
 
 
-def partition_state(topic, partition):
-    leader = partition.get('leader_id')
-    return dict(topic=topic, partition=partition['partition_index'],
-                leader=leader if leader is not None and leader >= 0 else None,
-                replicas=list(partition.get('replica_nodes') or []),
-                isr=list(partition.get('isr_nodes') or []))
-
-
 def describe_partitions(admin, topics=None):
     """Partition states (sorted) of `topics` (None: every topic); unknown topics raise."""
     states, missing = [], []
@@ -366,41 +365,6 @@ def select_partitions(states, wanted):
     return [by_key[key] for key in keys]
 
 
-# -------------------------------------------------------------------- skew
-
-def preferred_replica(state):
-    return state['replicas'][0] if state['replicas'] else None
-
-
-def broker_leadership(states, brokers):
-    """Leaders, preferred leaders and replicas per broker (registered or named as a replica)."""
-    ids = set(brokers)
-    for state in states:
-        ids.update(state['replicas'])
-    rows = dict((i, dict(id=i, leaders=0, preferred_leaders=0, replicas=0,
-                         fenced=brokers.get(i, True), registered=i in brokers)) for i in ids)
-    for state in states:
-        if state['leader'] in rows:
-            rows[state['leader']]['leaders'] += 1
-        if preferred_replica(state) in rows:
-            rows[preferred_replica(state)]['preferred_leaders'] += 1
-        for replica in state['replicas']:
-            rows[replica]['replicas'] += 1
-    return [rows[i] for i in sorted(rows)]
-
-
-def leader_skew(states, brokers, electable=0):
-    """Skew numbers of the partitions in scope (see RETURN skew)."""
-    offline = len([s for s in states if s['leader'] is None])
-    not_preferred = len([s for s in states
-                         if s['leader'] is not None and s['leader'] != preferred_replica(s)])
-    total = len(states)
-    excess = [row['leaders'] - row['preferred_leaders'] for row in broker_leadership(states, brokers)]
-    return dict(partitions=total, not_preferred=not_preferred, offline=offline,
-                ratio=round(float(not_preferred) / total, 4) if total else 0.0,
-                electable=electable, max_leader_excess=max(excess + [0]))
-
-
 # -------------------------------------------------------------------- plan
 
 def preferred_plan(states, brokers):
@@ -417,16 +381,6 @@ def preferred_plan(states, brokers):
         else:
             elections.append(election(state, preferred))
     return elections, not_electable
-
-
-def preferred_unavailable_reason(state, preferred, brokers):
-    if preferred not in brokers:
-        return 'preferred replica %d is not a registered broker' % preferred
-    if brokers[preferred]:
-        return 'preferred replica %d is fenced (stopped or not heartbeating)' % preferred
-    if preferred not in state['isr']:
-        return 'preferred replica %d is not in the ISR %s' % (preferred, state['isr'])
-    return None
 
 
 def unclean_plan(states, brokers):

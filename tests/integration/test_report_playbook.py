@@ -118,3 +118,33 @@ def test_report_from_the_config_roles_node_facts(tmp_path, kafka_cluster, laggin
     assert chosen['hosts']['kafka1']['ansible_facts']['report_bootstrap_servers'] == kafka_cluster.bootstrap_servers
     markdown = read(report_dir / 'report.md')
     assert lagging['topic'] in markdown and lagging['group'] in markdown
+
+
+def test_rerun_on_an_unchanged_cluster_reports_no_change(tmp_path, kafka_cluster, lagging):
+    """The timestamp and the ever-moving quorum high watermark do not make a re-run 'changed';
+    a real change (more lag) does, and rewrites both files."""
+    report_dir = tmp_path / 'idempotent'
+    extra = {'kafka_report_hosts': 'localhost', 'kafka_bootstrap_servers': kafka_cluster.bootstrap_servers,
+             'report_dir': str(report_dir), 'report_top_groups': 1000}
+
+    def stats(output):
+        return output['stats']['localhost']
+
+    first = run_report(tmp_path, write_inventory(tmp_path), extra)
+    assert stats(first)['changed'] == 2  # the new directory, and the files (one looped task)
+    written = dict((name, read(report_dir / name)) for name in ('report.md', 'report.html'))
+    assert 'kraft-kafka-report-fingerprint: ' in written['report.md']
+
+    second = run_report(tmp_path, write_inventory(tmp_path), extra)
+    assert stats(second)['changed'] == 0, stats(second)
+    assert dict((name, read(report_dir / name)) for name in written) == written
+
+    producer = KafkaProducer(bootstrap_servers=kafka_cluster.bootstrap_servers, acks='all')
+    producer.send(lagging['topic'], b'one more', partition=0)
+    producer.flush(timeout=60)
+    producer.close()
+    third = run_report(tmp_path, write_inventory(tmp_path), extra)
+    assert stats(third)['changed'] == 1, stats(third)
+    markdown = read(report_dir / 'report.md')
+    assert markdown != written['report.md']
+    assert re.search(r'^\| %s \| .* \| %d \|$' % (re.escape(lagging['group']), lagging['lag'] + 1), markdown, re.M)

@@ -256,7 +256,8 @@ def render(template_name, report):
                              undefined=jinja2.StrictUndefined)
     env.filters['kraft.kafka.kafka_report_bar_chart'] = kr.kafka_report_bar_chart
     return env.get_template(template_name).render(report=report, report_generated_at='2026-11-25 10:00:00 UTC',
-                                                  report_bootstrap_servers=['kafka1:9092'])
+                                                  report_bootstrap_servers=['kafka1:9092'],
+                                                  report_fingerprint='0' * 40)
 
 
 def test_html_escapes_names_and_embeds_the_chart(info):
