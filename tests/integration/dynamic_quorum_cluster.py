@@ -14,15 +14,12 @@ at them like the roles lay out a real host.
 
 import json
 import re
-import subprocess
 import sys
 
 from kafka_local_cluster import (
-    ClusterError,
     KafkaLocalCluster,
     kafka_archive,
     random_cluster_id,
-    tail,
     unpack_kafka,
 )
 
@@ -104,26 +101,13 @@ class DynamicQuorumCluster(KafkaLocalCluster):
             ]
         return ''.join('%s=%s\n' % (k, v) for k, v in own + common)
 
-    def _format(self):
-        procs = []
-        for node in self.nodes:
-            env = self.cli_env()
-            env['LOG_DIR'] = str(node.log_dir)
-            if node.id in INITIAL_CONTROLLERS:
-                quorum = ['--initial-controllers', self.initial_controllers()]
-            else:
-                quorum = ['--no-initial-controllers']
-            out = open(str(node.log_dir / 'format.out'), 'w')
-            procs.append((node, out, subprocess.Popen(
-                [str(self.home / 'bin' / 'kafka-storage.sh'), 'format', '-t', self.cluster_id,
-                 '-c', str(node.config_file)] + quorum,
-                env=env, stdout=out, stderr=subprocess.STDOUT)))
-        for node, out, proc in procs:
-            code = proc.wait(timeout=180)
-            out.close()
-            if code != 0:
-                raise ClusterError('kafka-storage format failed on node %d:\n%s'
-                                   % (node.id, tail(node.log_dir / 'format.out')))
+    def _format_command(self, node):
+        """Initial controllers bootstrap the voter set; the others join later (add-controller)."""
+        if node.id in INITIAL_CONTROLLERS:
+            quorum = ['--initial-controllers', self.initial_controllers()]
+        else:
+            quorum = ['--no-initial-controllers']
+        return KafkaLocalCluster._format_command(self, node) + quorum
 
     def start(self, timeout=180):
         self.home = unpack_kafka(kafka_archive(self.version), self.base_dir / 'dist')

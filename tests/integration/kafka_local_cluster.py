@@ -230,6 +230,15 @@ class KafkaLocalCluster(object):
             path.mkdir(parents=True, exist_ok=True)
         node.config_file.write_text(self._server_properties(node))
 
+    def _format_command(self, node):
+        """argv of kafka-storage format for one node; subclasses add quorum, SCRAM or release options."""
+        return [str(self.node_home(node.id) / 'bin' / 'kafka-storage.sh'), 'format', '-t', self.cluster_id,
+                '-c', str(node.config_file)]
+
+    def node_home(self, node_id):
+        """The Kafka installation a node runs (one for all nodes here)."""
+        return self.home
+
     def _format(self):
         """kafka-storage format on every node, in parallel (each is a JVM start)."""
         procs = []
@@ -237,10 +246,8 @@ class KafkaLocalCluster(object):
             env = self.cli_env()
             env['LOG_DIR'] = str(node.log_dir)
             out = open(str(node.log_dir / 'format.out'), 'w')
-            procs.append((node, out, subprocess.Popen(
-                [str(self.home / 'bin' / 'kafka-storage.sh'), 'format', '-t', self.cluster_id,
-                 '-c', str(node.config_file)],
-                env=env, stdout=out, stderr=subprocess.STDOUT)))
+            procs.append((node, out, subprocess.Popen(self._format_command(node), env=env, stdout=out,
+                                                      stderr=subprocess.STDOUT)))
         for node, out, proc in procs:
             code = proc.wait(timeout=180)
             out.close()

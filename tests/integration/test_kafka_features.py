@@ -10,12 +10,11 @@ The tests run in file order: the second one upgrades node 3.
 """
 
 import re
-import subprocess
 import sys
 
 import pytest
 
-from kafka_local_cluster import REPO_ROOT, ClusterError, KafkaLocalCluster, kafka_archive, tail, unpack_kafka
+from kafka_local_cluster import REPO_ROOT, KafkaLocalCluster, kafka_archive, unpack_kafka
 
 MODULE = 'kraft.kafka.kafka_features'
 OLD_VERSION = '4.0.0'
@@ -48,22 +47,9 @@ class RollingUpgradeCluster(KafkaLocalCluster):
     def node_home(self, node_id):
         return self.homes[self.node_versions[node_id]]
 
-    def _format(self):
-        """kafka-storage format on every node with its own Kafka, at the old release version."""
-        procs = []
-        for node in self.nodes:
-            env = self.cli_env()
-            env['LOG_DIR'] = str(node.log_dir)
-            out = open(str(node.log_dir / 'format.out'), 'w')
-            procs.append((node, out, subprocess.Popen(
-                [str(self.node_home(node.id) / 'bin' / 'kafka-storage.sh'), 'format', '-t', self.cluster_id,
-                 '-c', str(node.config_file), '--release-version', self.release_version],
-                env=env, stdout=out, stderr=subprocess.STDOUT)))
-        for node, out, proc in procs:
-            code = proc.wait(timeout=180)
-            out.close()
-            if code != 0:
-                raise ClusterError('format failed on node %d:\n%s' % (node.id, tail(node.log_dir / 'format.out')))
+    def _format_command(self, node):
+        """Each node formats with its own Kafka, at the old release version."""
+        return KafkaLocalCluster._format_command(self, node) + ['--release-version', self.release_version]
 
     def start_node(self, node_id):
         # The parent starts bin/kafka-server-start.sh of self.home; point it at the node's Kafka.

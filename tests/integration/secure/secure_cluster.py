@@ -24,7 +24,6 @@ import datetime
 import ipaddress
 import os
 import secrets
-import subprocess
 import sys
 from pathlib import Path
 
@@ -39,7 +38,6 @@ from kafka_local_cluster import (  # noqa: E402
     ClusterError,
     KafkaLocalCluster,
     free_ports,
-    tail,
 )
 
 ADMIN_USER = 'admin'
@@ -291,24 +289,7 @@ class SecureKafkaCluster(KafkaLocalCluster):
     def _format_command(self, node):
         scram = '%s=[name=%s,password=%s,iterations=%d]' % (
             SCRAM_MECHANISM, self.admin_user, self.admin_password, SCRAM_ITERATIONS)
-        return [str(self.home / 'bin' / 'kafka-storage.sh'), 'format', '-t', self.cluster_id,
-                '-c', str(node.config_file), '--add-scram', scram]
-
-    def _format(self):
-        """kafka-storage format on every node in parallel, seeding the admin credential."""
-        procs = []
-        for node in self.nodes:
-            env = self.cli_env()
-            env['LOG_DIR'] = str(node.log_dir)
-            out = open(str(node.log_dir / 'format.out'), 'w')
-            procs.append((node, out, subprocess.Popen(self._format_command(node), env=env, stdout=out,
-                                                      stderr=subprocess.STDOUT)))
-        for node, out, proc in procs:
-            code = proc.wait(timeout=180)
-            out.close()
-            if code != 0:
-                raise ClusterError('kafka-storage format failed on node %d:\n%s'
-                                   % (node.id, tail(node.log_dir / 'format.out')))
+        return KafkaLocalCluster._format_command(self, node) + ['--add-scram', scram]
 
     # -------------------------------------------------------------- lifecycle
 
