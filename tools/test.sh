@@ -6,7 +6,7 @@
 #
 # Environment:
 #   KRAFT_TEST_STAGES   space-separated subset of stages to run (default: all)
-#   KRAFT_MOLECULE_SCENARIOS  scenarios to run (default: "default topologies")
+#   KRAFT_MOLECULE_SCENARIOS  scenarios to run (default: "default topologies secure")
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 mkdir -p "$CACHE_DIR"
@@ -15,7 +15,7 @@ T0=$(date +%s)
 
 ALL_STAGES="venv docker image standin unit smoke integration docs lint sanity build molecule"
 STAGES="${KRAFT_TEST_STAGES:-$ALL_STAGES}"
-SCENARIOS="${KRAFT_MOLECULE_SCENARIOS:-default topologies}"
+SCENARIOS="${KRAFT_MOLECULE_SCENARIOS:-default topologies secure}"
 want() { [[ " $STAGES " == *" $1 "* ]]; }
 
 export PATH="$VENV_DIR/bin:$PATH"
@@ -55,7 +55,13 @@ if want build; then
 fi
 if want molecule; then
   for scenario in $SCENARIOS; do
-    stage "molecule-$scenario" molecule test -s "$scenario"
+    if [[ $scenario == secure ]]; then
+      # The secret grep reads the whole output of converge, idempotence and verify.
+      stage molecule-secure bash -c 'set -o pipefail; molecule test -s secure 2>&1 | tee "$1"' _ "$CACHE_DIR/molecule-secure.log"
+      stage molecule-secure-no-secrets bash molecule/secure/check_no_secrets.sh "$CACHE_DIR/molecule-secure.log"
+    else
+      stage "molecule-$scenario" molecule test -s "$scenario"
+    fi
   done
 fi
 
