@@ -6,7 +6,8 @@
 #
 # Environment:
 #   KRAFT_TEST_STAGES   space-separated subset of stages to run (default: all)
-#   KRAFT_MOLECULE_SCENARIOS  scenarios to run (default: "default topologies secure")
+#   KRAFT_MOLECULE_SCENARIOS  scenarios to run (default: "default topologies secure operations")
+#   KRAFT_OPS_STEPS           molecule/operations steps (default: config restart kill leaders; "all" adds upgrade scaleout)
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 mkdir -p "$CACHE_DIR"
@@ -15,7 +16,7 @@ T0=$(date +%s)
 
 ALL_STAGES="venv docker image standin unit smoke integration docs lint sanity build molecule"
 STAGES="${KRAFT_TEST_STAGES:-$ALL_STAGES}"
-SCENARIOS="${KRAFT_MOLECULE_SCENARIOS:-default topologies secure}"
+SCENARIOS="${KRAFT_MOLECULE_SCENARIOS:-default topologies secure operations}"
 want() { [[ " $STAGES " == *" $1 "* ]]; }
 
 export PATH="$VENV_DIR/bin:$PATH"

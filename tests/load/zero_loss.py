@@ -136,6 +136,26 @@ def read_back(bootstrap, topic):
     return counts
 
 
+def summarize(acked, counts, errors, max_stall):
+    """The verdict: acked is the set of acknowledged sequence numbers, counts
+    maps each sequence number read back to how often it was read.
+
+    lost: acknowledged but never read. duplicated: read more than once
+    (whether acknowledged or not: an unacknowledged write that landed twice is
+    a duplicate too). A record read but never acknowledged (its ack was lost
+    with a connection) is neither.
+    """
+    return {
+        "acknowledged": len(acked),
+        "lost": len([s for s in acked if s not in counts]),
+        "duplicated": len([s for s, n in counts.items() if n > 1]),
+        "read": sum(counts.values()),
+        "producer_errors": len(errors),
+        "first_errors": list(errors[:5]),
+        "max_stall_s": round(max_stall, 3),
+    }
+
+
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     stop_flag = threading.Event()
@@ -147,20 +167,8 @@ def main(argv=None):
     sent, elapsed = produce(args, tracker, stop_flag)
     counts = read_back(args.bootstrap.split(","), args.topic)
 
-    acked = tracker.acked
-    report = {
-        "topic": args.topic,
-        "sent": sent,
-        "acknowledged": len(acked),
-        "lost": len([s for s in acked if s not in counts]),
-        "duplicated": len([s for s, n in counts.items() if n > 1]),
-        "read": sum(counts.values()),
-        "producer_errors": len(tracker.errors),
-        "first_errors": tracker.errors[:5],
-        "max_stall_s": round(tracker.max_stall, 3),
-        "duration_s": round(elapsed, 1),
-        "rate_target": args.rate,
-    }
+    report = summarize(tracker.acked, counts, tracker.errors, tracker.max_stall)
+    report.update({"topic": args.topic, "sent": sent, "duration_s": round(elapsed, 1), "rate_target": args.rate})
     text = json.dumps(report, sort_keys=True)
     print(text)
     if args.report:
