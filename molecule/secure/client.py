@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 """Produce or consume one record as a SCRAM user over SASL_SSL (verify.yml).
 

@@ -83,8 +83,8 @@ def container_ip(container):
     return out.split()[0]
 
 
-def bootstrap(nodes=NODES):
-    return [f"{container_ip(n)}:9092" for n in nodes]
+def bootstrap(nodes=None):
+    return [f"{container_ip(n)}:9092" for n in (NODES if nodes is None else nodes)]
 
 
 class Operator:

@@ -26,13 +26,13 @@ def restart_windows(nodes):
 
 
 def assert_one_at_a_time(windows):
-    for (down, up, node), (next_down, _, next_node) in zip(windows, windows[1:]):
+    for (down, up, node), (next_down, _next_up, next_node) in zip(windows, windows[1:]):
         assert up > down, f"{node} did not come back after going down"
         assert next_down > up, f"{next_node} went down before {node} was back"
 
 
 def quorum_leader(operator):
-    _, out, _ = operator.run(SCENARIO_DIR / "tests" / "health_gate.yml", "-e", gate_vars(NODES))
+    _rc, out, _recap = operator.run(SCENARIO_DIR / "tests" / "health_gate.yml", "-e", gate_vars(NODES))
     return int(re.search(r"QUORUM_LEADER=(\d+)", out).group(1))
 
 
@@ -58,7 +58,7 @@ def test_10_config_change_with_site(operator, tmp_path_factory):
     before = main_pids(NODES)
     operator.set_group_vars(kafka_log_retention_hours=72)
     with zero_loss("config-change", tmp_path_factory):
-        _, out, recap = operator.run("kraft.kafka.site")
+        _rc, out, recap = operator.run("kraft.kafka.site")
     after = main_pids(NODES)
     assert all(after[n] != before[n] for n in NODES), (before, after)
     assert "Restart, wait, gate, next" in out
@@ -74,15 +74,15 @@ def test_20_rolling_restart_check_mode(operator):
     """--check prints the order (quorum leader last) and restarts nothing; kafka_restart_hosts limits it."""
     leader = quorum_leader(operator)
     before = main_pids(NODES)
-    _, out, _ = operator.run("kraft.kafka.rolling_restart", "--check")
+    _rc, out, _recap = operator.run("kraft.kafka.rolling_restart", "--check")
     order = printed_order(out, "Would restart")
     assert sorted(order) == sorted(NODES)
     assert NODE_IDS[order[-1]] == leader, (order, leader)
 
-    _, out, _ = operator.run("kraft.kafka.rolling_restart", "--check", "-e", "kafka_restart_hosts=ops-kafka3")
+    _rc, out, _recap = operator.run("kraft.kafka.rolling_restart", "--check", "-e", "kafka_restart_hosts=ops-kafka3")
     assert printed_order(out, "Would restart") == ["ops-kafka3"]
 
-    rc, out, _ = operator.run("kraft.kafka.rolling_restart", "-e", "kafka_restart_hosts=ops-kafka9", expect_rc=2)
+    rc, out, _recap = operator.run("kraft.kafka.rolling_restart", "-e", "kafka_restart_hosts=ops-kafka9", expect_rc=2)
     assert "ops-kafka9, which are not hosts of this play" in out
     assert main_pids(NODES) == before
 
@@ -93,7 +93,7 @@ def test_21_rolling_restart(operator, tmp_path_factory):
     leader = quorum_leader(operator)
     before = main_pids(NODES)
     with zero_loss("rolling-restart", tmp_path_factory):
-        _, out, recap = operator.run("kraft.kafka.rolling_restart")
+        _rc, out, recap = operator.run("kraft.kafka.rolling_restart")
     order = printed_order(out, "Restarting")
     after = main_pids(NODES)
     assert all(after[n] != before[n] for n in NODES), (before, after)
@@ -133,13 +133,16 @@ def test_40_leader_rebalance(operator, tmp_path_factory):
     print(f"\nleaders before: {leaders_before} ({skew_before} partitions not on their preferred leader)")
     extra = '{"kafka_bootstrap_servers": [%s]}' % ", ".join(f'"{s}"' for s in servers)
     with zero_loss("leader-rebalance", tmp_path_factory):
-        _, _, recap = operator.run("kraft.kafka.leader_rebalance", "-e", extra)
+        _rc, _out, recap = operator.run("kraft.kafka.leader_rebalance", "-e", extra)
     if skew_before:
         assert total_changed(recap) > 0, recap
-    skew_after, leaders_after = wait_until(lambda: (lambda r: r if r[0] == 0 else None)(leadership(servers)),
-                                           timeout=60, what="every partition led by its preferred replica")
+    def balanced():
+        skew, leaders = leadership(servers)
+        return (skew, leaders) if skew == 0 else None
+
+    skew_after, leaders_after = wait_until(balanced, timeout=60, what="every partition led by its preferred replica")
     print(f"leaders after: {leaders_after}")
-    _, _, recap = operator.run("kraft.kafka.leader_rebalance", "-e", extra)
+    _rc, _out, recap = operator.run("kraft.kafka.leader_rebalance", "-e", extra)
     assert total_changed(recap) == 0, recap
 
 
@@ -148,17 +151,17 @@ def test_50_upgrade_and_finalize(operator, tmp_path_factory):
     """upgrade.yml 4.0.0 -> 4.4.0 one node at a time, then finalization; refused before, no-op after."""
     assert features()["metadata.version"].startswith("4.0-"), features()
     # Finalization alone, while every node still runs 4.0.0: refused, nothing changes.
-    _, out, _ = operator.run("kraft.kafka.upgrade_finalize", "-e", f"kafka_version={NEW_VERSION}", expect_rc=2)
+    _rc, out, _recap = operator.run("kraft.kafka.upgrade_finalize", "-e", f"kafka_version={NEW_VERSION}", expect_rc=2)
     assert "Not finalized: every node must run" in out, out[-4000:]
     before = main_pids(NODES)
     # The whole upgrade in check mode: predicts, changes nothing, says finalization has to wait.
-    _, out, _ = operator.run("kraft.kafka.upgrade", "--check", "-e", f"kafka_version={NEW_VERSION}",
+    _rc, out, _recap = operator.run("kraft.kafka.upgrade", "--check", "-e", f"kafka_version={NEW_VERSION}",
                              "-e", "kafka_upgrade_finalize=true")
     assert "Say that finalization waits for the binaries (check mode)" in out
     assert main_pids(NODES) == before
     assert "kafka_2.13-4.0.0" in docker_exec(NODES[0], ["readlink", "-f", "/opt/kafka/current"])
     with zero_loss("upgrade", tmp_path_factory):
-        _, out, recap = operator.run("kraft.kafka.upgrade", "-e", f"kafka_version={NEW_VERSION}")
+        _rc, out, recap = operator.run("kraft.kafka.upgrade", "-e", f"kafka_version={NEW_VERSION}")
         after = main_pids(NODES)
         assert all(after[n] != before[n] for n in NODES), (before, after)
         assert_one_at_a_time(restart_windows(NODES))
@@ -168,11 +171,11 @@ def test_50_upgrade_and_finalize(operator, tmp_path_factory):
         # Binaries upgraded, levels not finalized yet (the old release could still be put back).
         assert features()["metadata.version"].startswith("4.0-")
 
-        _, out, recap = operator.run("kraft.kafka.upgrade_finalize", "--check", "-e", f"kafka_version={NEW_VERSION}")
+        _rc, out, recap = operator.run("kraft.kafka.upgrade_finalize", "--check", "-e", f"kafka_version={NEW_VERSION}")
         assert "-> 4.4-IV2" in out, out[-4000:]
         assert features()["metadata.version"].startswith("4.0-")
 
-        _, out, recap = operator.run("kraft.kafka.upgrade", "-e", f"kafka_version={NEW_VERSION}",
+        _rc, out, recap = operator.run("kraft.kafka.upgrade", "-e", f"kafka_version={NEW_VERSION}",
                                      "-e", "kafka_upgrade_finalize=true")
         assert total_changed(recap) == 1, recap  # the finalization; the binaries step had nothing left to do
         assert main_pids(NODES) == after
@@ -182,7 +185,7 @@ def test_50_upgrade_and_finalize(operator, tmp_path_factory):
     # A static quorum keeps kraft.version 0 unless asked otherwise.
     assert levels.get("kraft.version") in ("0", None), levels
     # Both steps again (binaries and finalization): nothing to do.
-    _, _, recap = operator.run("kraft.kafka.upgrade", "-e", f"kafka_version={NEW_VERSION}",
+    _rc, _out, recap = operator.run("kraft.kafka.upgrade", "-e", f"kafka_version={NEW_VERSION}",
                                "-e", "kafka_upgrade_finalize=true")
     assert total_changed(recap) == 0, recap
     # The operator records the new version in the inventory.
@@ -198,7 +201,7 @@ def test_60_scale_out(operator, tmp_path_factory):
     operator.set_group_vars(kafka_version=re.search(r"kafka_[\d.]+-(\S+)$", current).group(1))
     before = main_pids(NODES)
     with zero_loss("scale-out", tmp_path_factory):
-        _, out, recap = operator.run("kraft.kafka.site", extra_inventories=[scale_out])
+        _rc, out, recap = operator.run("kraft.kafka.site", extra_inventories=[scale_out])
         assert main_pids(NODES) == before, "site.yml restarted an existing node while adding a broker"
         assert recap[SPARE]["changed"] > 0
         meta = {n: docker_exec(n, ["cat", "/var/lib/kafka/kafka/meta.properties"]) for n in NODES + [SPARE]}
@@ -212,16 +215,16 @@ def test_60_scale_out(operator, tmp_path_factory):
             # containers' addresses; name the bootstrap servers, as its header shows.
             servers = '{"kafka_bootstrap_servers": [%s]}' % ", ".join(f'"{b}"' for b in bootstrap())
             print(f"\nreplicas per broker before rebalance.yml: {replicas_per_broker(bootstrap())}")
-            _, out, recap = operator.run("kraft.kafka.rebalance", "-e", servers, extra_inventories=[scale_out])
+            _rc, out, recap = operator.run("kraft.kafka.rebalance", "-e", servers, extra_inventories=[scale_out])
             assert total_changed(recap) > 0, recap
             counts = replicas_per_broker(bootstrap())
             print(f"replicas per broker after rebalance.yml: {counts}")
             assert counts.get(NODE_IDS[SPARE], 0) > 0, counts
-            _, out, recap = operator.run("kraft.kafka.rebalance", "-e", servers, extra_inventories=[scale_out])
+            _rc, out, recap = operator.run("kraft.kafka.rebalance", "-e", servers, extra_inventories=[scale_out])
             assert total_changed(recap) == 0, recap
         else:
             print("\nplaybooks/rebalance.yml not present: replicas not moved onto the new broker")
-    _, _, recap = operator.run("kraft.kafka.site", extra_inventories=[scale_out])
+    _rc, _out, recap = operator.run("kraft.kafka.site", extra_inventories=[scale_out])
     assert total_changed(recap) == 0, recap
     assert main_pids(NODES) == before
     print(f"\nbrokers: {sorted(NODE_IDS.values())} at {[container_ip(n) for n in NODES + [SPARE]]}")
