@@ -1,5 +1,5 @@
 # kraft.kafka developer entry points. See README.md.
-.PHONY: up status down test unit integration molecule venv
+.PHONY: up status down test unit integration molecule venv bench
 
 up:            ## bring up a three-node KRaft cluster in local containers with site.yml
 	bash tools/up.sh
@@ -24,3 +24,6 @@ molecule:
 
 venv:
 	bash tools/venv.sh
+
+bench:         ## the benchmarks of bench/ (BENCH="deploy rolling throughput topics" picks some), results in bench/results/
+	bash bench/run.sh

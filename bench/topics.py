@@ -106,7 +106,9 @@ def main():
         "noop_changed": second.get("changed"),
         "speedup_batch_vs_cli": round(cli_for_n / batch_task, 1),
         "targets": {"speedup_batch_vs_cli_min": 50, "module_noop_task_s_max": 2.0},
-        "machine": {"cpus": os.cpu_count(), "kafka": cluster.version if hasattr(cluster, "version") else None},
+        "machine": {"cpus": os.cpu_count(), "kafka": cluster.version if hasattr(cluster, "version") else None,
+                    "load_avg_1m_at_end": round(os.getloadavg()[0], 2)},
+        "date": datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     report["targets_met"] = {
         "speedup": report["speedup_batch_vs_cli"] >= 50,
