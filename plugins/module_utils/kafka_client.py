@@ -571,7 +571,7 @@ def report_until_healthy(module, admin, probe, subject):
     return result
 
 
-def poll_until_ok(probe, admin, wait, timeout, interval=1.0):
+def poll_until_ok(probe, admin, wait, timeout, interval=0.5):
     """Call probe(admin) -> (state, reasons) until reasons is empty.
 
     With wait false, probe runs once and errors propagate. With wait true,
@@ -579,6 +579,8 @@ def poll_until_ok(probe, admin, wait, timeout, interval=1.0):
     for the next attempt) and probing repeats every `interval` seconds until
     `timeout` seconds have passed. Returns (state, reasons, attempts,
     elapsed); state is from the last successful probe (None if none was).
+    Half a second by default: a probe is a few cheap metadata requests, and a
+    health gate should pass soon after the cluster is healthy again.
     """
     start = time.monotonic()
     state, attempts = None, 0
