@@ -136,6 +136,7 @@ def test_40_leader_rebalance(operator, tmp_path_factory):
         _rc, _out, recap = operator.run("kraft.kafka.leader_rebalance", "-e", extra)
     if skew_before:
         assert total_changed(recap) > 0, recap
+
     def balanced():
         skew, leaders = leadership(servers)
         return (skew, leaders) if skew == 0 else None
@@ -156,7 +157,7 @@ def test_50_upgrade_and_finalize(operator, tmp_path_factory):
     before = main_pids(NODES)
     # The whole upgrade in check mode: predicts, changes nothing, says finalization has to wait.
     _rc, out, _recap = operator.run("kraft.kafka.upgrade", "--check", "-e", f"kafka_version={NEW_VERSION}",
-                             "-e", "kafka_upgrade_finalize=true")
+                                    "-e", "kafka_upgrade_finalize=true")
     assert "Say that finalization waits for the binaries (check mode)" in out
     assert main_pids(NODES) == before
     assert "kafka_2.13-4.0.0" in docker_exec(NODES[0], ["readlink", "-f", "/opt/kafka/current"])
@@ -176,7 +177,7 @@ def test_50_upgrade_and_finalize(operator, tmp_path_factory):
         assert features()["metadata.version"].startswith("4.0-")
 
         _rc, out, recap = operator.run("kraft.kafka.upgrade", "-e", f"kafka_version={NEW_VERSION}",
-                                     "-e", "kafka_upgrade_finalize=true")
+                                       "-e", "kafka_upgrade_finalize=true")
         assert total_changed(recap) == 1, recap  # the finalization; the binaries step had nothing left to do
         assert main_pids(NODES) == after
     levels = features()
@@ -186,7 +187,7 @@ def test_50_upgrade_and_finalize(operator, tmp_path_factory):
     assert levels.get("kraft.version") in ("0", None), levels
     # Both steps again (binaries and finalization): nothing to do.
     _rc, _out, recap = operator.run("kraft.kafka.upgrade", "-e", f"kafka_version={NEW_VERSION}",
-                               "-e", "kafka_upgrade_finalize=true")
+                                    "-e", "kafka_upgrade_finalize=true")
     assert total_changed(recap) == 0, recap
     # The operator records the new version in the inventory.
     operator.set_group_vars(kafka_version=NEW_VERSION)
