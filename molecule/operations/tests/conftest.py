@@ -28,10 +28,11 @@ SPARE = "ops-kafka4"
 UNIT = "kafka@kafka.service"
 CLI_ENV = ["env", "LOG_DIR=/tmp/kafka-cli", "KAFKA_HEAP_OPTS=-Xmx160m"]
 KAFKA_BIN = "/opt/kafka/current/bin"
-ALL_STEPS = ["config", "restart", "kill", "leaders", "upgrade", "scaleout"]
+ALL_STEPS = ["config", "restart", "kill", "leaders", "upgrade", "scaleout", "playbooks"]
 # The steps CI runs by default (its time budget): the rolling ones and kill -9.
-# KRAFT_OPS_STEPS=all runs every step (adds the upgrade and the scale-out),
-# or name them: KRAFT_OPS_STEPS="upgrade scaleout".
+# KRAFT_OPS_STEPS=all runs every step (adds the upgrade, the scale-out and
+# topics.yml / consumer_group_reset.yml / report.yml on the containers), or
+# name them: KRAFT_OPS_STEPS="upgrade scaleout playbooks".
 DEFAULT_STEPS = ["config", "restart", "kill", "leaders"]
 _STEPS_ENV = os.environ.get("KRAFT_OPS_STEPS", "").replace(",", " ").split()
 STEPS = ALL_STEPS if _STEPS_ENV == ["all"] else (_STEPS_ENV or DEFAULT_STEPS)

@@ -3,10 +3,11 @@ and duplicate nothing that the cluster acknowledged (acks=all, idempotent
 producer, replication factor 3, min.insync.replicas=2).
 
 Steps: config, restart, kill, leaders (the default, what CI runs), upgrade,
-scaleout (KRAFT_OPS_STEPS=all, or name the steps). Later steps build on the state earlier ones
+scaleout, playbooks (KRAFT_OPS_STEPS=all, or name the steps). Later steps build on the state earlier ones
 leave (kill leaves leaders skewed for leaders; upgrade's version is kept by
 scaleout), but each also works on its own.
 """
+import json
 import re
 
 from conftest import (NODES, SCENARIO_DIR, PROJECT_DIR, SPARE, bootstrap, container_ip, docker_exec, features,
@@ -229,3 +230,102 @@ def test_60_scale_out(operator, tmp_path_factory):
     assert total_changed(recap) == 0, recap
     assert main_pids(NODES) == before
     print(f"\nbrokers: {sorted(NODE_IDS.values())} at {[container_ip(n) for n in NODES + [SPARE]]}")
+
+
+def committed_offsets(servers, group, topic):
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=servers, client_id="ops-test")
+    try:
+        offsets = admin.list_group_offsets({group: None}).get(group, {})
+    finally:
+        admin.close()
+    return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}
+
+
+def consume_and_commit(servers, group, topic, records):
+    """Produce `records` records, read them as `group` and commit: the group's lag is 0 after this."""
+    from kafka import KafkaConsumer, KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=servers, acks="all")
+    for index in range(records):
+        producer.send(topic, b"order-%d" % index)
+    producer.flush()
+    producer.close()
+    consumer = KafkaConsumer(topic, bootstrap_servers=servers, group_id=group, auto_offset_reset="earliest",
+                             enable_auto_commit=False, consumer_timeout_ms=5000)
+    seen = 0
+    for _record in consumer:
+        seen += 1
+        if seen >= records:
+            break
+    consumer.commit()
+    consumer.close()
+    assert seen == records, f"read {seen} of {records} records"
+
+
+@step("playbooks")
+def test_70_topics_reset_report(operator, tmp_path):
+    """topics.yml, consumer_group_reset.yml (reset and undo) and report.yml on the containers; re-runs change nothing."""
+    servers = bootstrap()
+    extra = '{"kafka_bootstrap_servers": [%s]}' % ", ".join(f'"{b}"' for b in servers)
+    declared = tmp_path / "topics.json"
+    declared.write_text(json.dumps({"kafka_topics": [
+        {"name": "ops-orders", "partitions": 3, "replication_factor": 3, "config": {"retention.ms": "86400000"}},
+        {"name": "ops-audit", "partitions": 1, "replication_factor": 3, "config": {"cleanup.policy": "compact"}},
+    ]}))
+    _rc, _out, recap = operator.run("kraft.kafka.topics", "-e", extra, "-e", f"@{declared}")
+    assert total_changed(recap) > 0, recap
+    described = topic_configs(servers, ["ops-orders", "ops-audit"])
+    assert described["ops-orders"]["partitions"] == 3 and described["ops-orders"]["retention.ms"] == "86400000"
+    assert described["ops-audit"]["cleanup.policy"] == "compact"
+    _rc, _out, recap = operator.run("kraft.kafka.topics", "-e", extra, "-e", f"@{declared}")
+    assert total_changed(recap) == 0, recap
+
+    consume_and_commit(servers, "ops-billing", "ops-orders", 30)
+    before = committed_offsets(servers, "ops-billing", "ops-orders")
+    assert sum(before.values()) == 30, before
+    backups = tmp_path / "backups"
+    reset = ["-e", extra, "-e", "kafka_reset_group=ops-billing", "-e", "kafka_reset_strategy=to-earliest",
+             "-e", '{"kafka_reset_topics": ["ops-orders"]}', "-e", "kafka_reset_confirm=true",
+             "-e", f"kafka_reset_backup_dir={backups}"]
+    _rc, out, recap = operator.run("kraft.kafka.consumer_group_reset", *reset)
+    assert total_changed(recap) > 0, recap
+    assert sum(committed_offsets(servers, "ops-billing", "ops-orders").values()) == 0
+    saved = sorted(backups.glob("ops-billing-*.json"))
+    assert len(saved) == 1 and (saved[0].stat().st_mode & 0o777) == 0o600, saved
+    _rc, out, recap = operator.run("kraft.kafka.consumer_group_reset", *reset)
+    assert total_changed(recap) == 0, recap
+    assert len(sorted(backups.glob("ops-billing-*.json"))) == 1
+    _rc, out, recap = operator.run("kraft.kafka.consumer_group_reset", "-e", extra, "-e", "kafka_reset_confirm=true",
+                                   "-e", f"kafka_reset_restore_from={saved[0]}",
+                                   "-e", f"kafka_reset_backup_dir={backups}")
+    assert total_changed(recap) > 0, recap
+    assert committed_offsets(servers, "ops-billing", "ops-orders") == before
+
+    report = ["-e", extra, "-e", f"report_dir={tmp_path / 'report'}"]
+    operator.run("kraft.kafka.report", *report)
+    text = (tmp_path / "report" / "report.md").read_text()
+    # The group was restored to its committed offsets of before: it exists and has no lag.
+    assert "| ops-orders | 3 | 3 | 0 | 0 |" in text and "consumer group(s), none with lag" in text, text[:3000]
+    _rc, _out, recap = operator.run("kraft.kafka.report", *report)
+    assert total_changed(recap) == 0, recap
+
+
+def topic_configs(servers, names):
+    """{topic: {'partitions': n, dynamic config...}} as the brokers describe them."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import ConfigResource
+
+    admin = KafkaAdminClient(bootstrap_servers=servers, client_id="ops-test")
+    try:
+        found = {}
+        for name in names:
+            described = admin.describe_topics([name])[0]
+            configs = admin.describe_configs([ConfigResource("TOPIC", name)]).get("topic", {}).get(name, {})
+            found[name] = {key: entry["value"] for key, entry in configs.items()
+                           if entry.get("config_source") == "DYNAMIC_TOPIC_CONFIG"}
+            found[name]["partitions"] = len(described["partitions"])
+    finally:
+        admin.close()
+    return found
