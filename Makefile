@@ -1,5 +1,5 @@
 # kraft.kafka developer entry points. See README.md.
-.PHONY: up status down test unit integration molecule venv bench
+.PHONY: up status down test unit integration molecule venv bench changelog
 
 up:            ## bring up a three-node KRaft cluster in local containers with site.yml
 	bash tools/up.sh
@@ -24,6 +24,9 @@ molecule:
 
 venv:
 	bash tools/venv.sh
+
+changelog:     ## fold changelogs/fragments into the version of galaxy.yml and regenerate CHANGELOG.rst
+	bash tools/changelog.sh release
 
 bench:         ## the benchmarks of bench/ (BENCH="deploy rolling throughput topics" picks some), results in bench/results/
 	bash bench/run.sh

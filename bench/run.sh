@@ -15,7 +15,7 @@
 #                       benchmarks run (a shared checkout) cannot change or
 #                       break them half-way
 source "$(dirname "$0")/../tools/lib.sh"
-cd "$REPO_ROOT"
+cd "$REPO_ROOT" || exit
 
 ALL="deploy rolling throughput topics"
 WANT="${*:-${BENCH:-$ALL}}"

@@ -4,7 +4,26 @@
 # virtualenvs (--venv: no container images).
 #   tools/sanity.sh [extra ansible-test sanity args]
 source "$(dirname "$0")/lib.sh"
-cd "$REPO_ROOT"
+cd "$REPO_ROOT" || exit
+
+# ansible-test skips its shellcheck test, and passes, when the program is
+# missing: install Debian's package so the tools/ scripts are really checked.
+# A fresh machine may have no package lists yet, so update once and retry.
+if ! command -v shellcheck >/dev/null 2>&1; then
+  [[ $(id -u) -eq 0 ]] || die "shellcheck is missing: apt-get install shellcheck (as root)"
+  log "installing shellcheck (Debian package)"
+  apt_log="$CACHE_DIR/apt-shellcheck.log"
+  mkdir -p "$CACHE_DIR"
+  apt_install() {
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 \
+      install -y -q --no-install-recommends shellcheck >>"$apt_log" 2>&1 </dev/null
+  }
+  : >"$apt_log"
+  apt_install || { apt-get -o DPkg::Lock::Timeout=300 update -q >>"$apt_log" 2>&1 && apt_install; } \
+    || { cat "$apt_log" >&2; die "cannot install shellcheck with apt-get"; }
+fi
+command -v shellcheck >/dev/null 2>&1 || die "shellcheck is still missing"
+log "shellcheck $(shellcheck --version | sed -n 's/^version: //p')"
 
 # ansible-test's --venv mode fetches a pip bootstrap script from a host this
 # machine cannot reach, so sanity runs --local in a venv of its own holding
@@ -39,7 +58,7 @@ mkdir -p "$DEST"
 git ls-files -z --cached --others --exclude-standard | \
   while IFS= read -r -d '' f; do [[ -e "$f" ]] && printf '%s\0' "$f"; done | \
   tar --null -T - -cf - | tar -C "$DEST" -xf -
-cd "$DEST"
+cd "$DEST" || exit
 # ansible-test lists files with git when it finds a repository: give it one.
 git init -q . && git add -A >/dev/null 2>&1
 export ANSIBLE_CONFIG=/dev/null

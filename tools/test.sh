@@ -6,17 +6,17 @@
 #
 # Environment:
 #   KRAFT_TEST_STAGES   space-separated subset of stages to run (default: all)
-#   KRAFT_MOLECULE_SCENARIOS  scenarios to run (default: "default topologies secure operations")
-#   KRAFT_OPS_STEPS           molecule/operations steps (default: config restart kill leaders; "all" adds upgrade scaleout)
+#   KRAFT_MOLECULE_SCENARIOS  scenarios to run (default: "default single topologies secure operations")
+#   KRAFT_OPS_STEPS           molecule/operations steps (default: config restart kill gate leaders; "all" adds upgrade scaleout playbooks)
 source "$(dirname "$0")/lib.sh"
-cd "$REPO_ROOT"
+cd "$REPO_ROOT" || exit
 mkdir -p "$CACHE_DIR"
 : >"$CACHE_DIR/stage-times.tsv"
 T0=$(date +%s)
 
 ALL_STAGES="venv docker image standin unit smoke integration docs lint sanity build molecule"
 STAGES="${KRAFT_TEST_STAGES:-$ALL_STAGES}"
-SCENARIOS="${KRAFT_MOLECULE_SCENARIOS:-default topologies secure operations}"
+SCENARIOS="${KRAFT_MOLECULE_SCENARIOS:-default single topologies secure operations}"
 want() { [[ " $STAGES " == *" $1 "* ]]; }
 
 export PATH="$VENV_DIR/bin:$PATH"
@@ -36,7 +36,7 @@ DEFAULT_VERSION="$(default_kafka_version)"
 
 want venv && stage venv bash tools/venv.sh
 want docker && stage docker bash tools/docker-up.sh
-want image && stage base-image bash tools/images/debian.sh bookworm
+want image && for suite in bookworm trixie; do stage "base-image-$suite" bash tools/images/debian.sh "$suite"; done
 want standin && stage kafka-standin bash tools/kafka-standin/build.sh "$DEFAULT_VERSION" 4.0.0
 want unit && stage unit-tests run_pytest -q tests/unit
 want smoke && stage smoke-real-kafka run_pytest -q tests/smoke
@@ -44,7 +44,7 @@ want integration && stage module-integration run_pytest -q tests/integration
 want docs && stage docs bash tools/check-docs.sh
 want docs && stage inventories bash tools/check-inventories.sh
 want lint && stage ansible-lint ansible-lint --profile production
-want lint && stage changelog-lint antsibull-changelog lint
+want lint && stage changelog bash tools/changelog.sh check
 want sanity && stage ansible-test-sanity bash tools/sanity.sh
 
 # Molecule runs the collection as users get it: built with ansible-galaxy and
@@ -58,6 +58,7 @@ if want molecule; then
   for scenario in $SCENARIOS; do
     if [[ $scenario == secure ]]; then
       # The secret grep reads the whole output of converge, idempotence and verify.
+      # shellcheck disable=SC2016 # $1 is for the inner bash -c, not this shell
       stage molecule-secure bash -c 'set -o pipefail; molecule test -s secure 2>&1 | tee "$1"' _ "$CACHE_DIR/molecule-secure.log"
       stage molecule-secure-no-secrets bash molecule/secure/check_no_secrets.sh "$CACHE_DIR/molecule-secure.log"
     else

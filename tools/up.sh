@@ -5,7 +5,7 @@
 #   tools/up.sh status   print quorum status and brokers again
 #   tools/up.sh down     remove the containers
 source "$(dirname "$0")/lib.sh"
-cd "$REPO_ROOT"
+cd "$REPO_ROOT" || exit
 export PATH="$VENV_DIR/bin:$PATH"
 export ANSIBLE_CONFIG="$REPO_ROOT/ansible.cfg"
 INVENTORY="$REPO_ROOT/inventories/local"

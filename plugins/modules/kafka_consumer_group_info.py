@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: kafka_consumer_group_info
 short_description: Report Kafka consumer groups with members, committed offsets and lag
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Reads consumer groups of a Kafka 4.x cluster, the data behind
     C(kafka-consumer-groups.sh --describe --group G), that is state, protocol, members and, per partition,

@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: kafka_consumer_group_reset
 short_description: Reset the committed offsets of a Kafka consumer group, with a dry-run plan and undo
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Moves the committed offsets of an inactive consumer group, like
     C(kafka-consumer-groups.sh --reset-offsets --execute), but safer to run from automation.

@@ -16,12 +16,7 @@ import json
 import re
 import sys
 
-from kafka_local_cluster import (
-    KafkaLocalCluster,
-    kafka_archive,
-    random_cluster_id,
-    unpack_kafka,
-)
+from kafka_local_cluster import KafkaLocalCluster, random_cluster_id
 
 INITIAL_CONTROLLERS = (1, 2, 3)
 BROKER = 4
@@ -109,19 +104,11 @@ class DynamicQuorumCluster(KafkaLocalCluster):
             quorum = ['--no-initial-controllers']
         return KafkaLocalCluster._format_command(self, node) + quorum
 
-    def start(self, timeout=180):
-        self.home = unpack_kafka(kafka_archive(self.version), self.base_dir / 'dist')
-        for node in self.nodes:
-            self._write_config(node)
-        self._format()
+    def _after_format(self):
         # The on-disk directory id of a --no-initial-controllers node is
         # random: read it back so tests know every node's real id.
         for node in self.nodes:
             self.directory_ids[node.id] = self.meta_properties(node.id)['directory.id']
-        for node in self.nodes:
-            self.start_node(node.id)
-        self.wait_until_serving(timeout)
-        return self
 
     def meta_properties(self, node_id):
         text = (self.node(node_id).data_dir / 'meta.properties').read_text()
@@ -137,19 +124,10 @@ class DynamicQuorumCluster(KafkaLocalCluster):
     def serving_state(self):
         """(ok, detail): the broker is registered unfenced, the quorum has a leader and
         every running spare controller is known to it (as voter or observer)."""
-        try:
-            admin = self._admin()
-        except Exception as exc:  # still starting: keep polling
-            return False, 'bootstrap: %s' % exc
-        try:
-            cluster = admin.describe_cluster()
-            quorum = admin.describe_metadata_quorum()
-        except Exception as exc:
-            return False, 'describe: %s' % exc
-        finally:
-            admin.close()
-        partition = quorum['topics'][0]['partitions'][0]
-        unfenced = sorted(b['broker_id'] for b in cluster['brokers'] if not b.get('is_fenced'))
+        cluster, partition, why = self.describe_serving()
+        if why:
+            return False, why
+        unfenced = self.unfenced_brokers(cluster)
         known = set(r['replica_id'] for r in (partition.get('current_voters') or [])
                     + (partition.get('observers') or []))
         running = set(n.id for n in self.nodes if n.running)

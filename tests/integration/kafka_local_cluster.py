@@ -299,14 +299,26 @@ class KafkaLocalCluster(object):
             node.process.wait(timeout=30)
 
     def start(self, timeout=START_TIMEOUT_SECONDS):
-        self.home = unpack_kafka(kafka_archive(self.version), self.base_dir / 'dist')
+        self._unpack_distributions()
         for node in self.nodes:
             self._write_config(node)
         self._format()
-        for node in self.nodes:
-            self.start_node(node.id)
+        self._after_format()
+        for node_id in self._first_started():
+            self.start_node(node_id)
         self.wait_until_serving(timeout)
         return self
+
+    def _first_started(self):
+        """The nodes start() starts (all of them; subclasses may keep some back)."""
+        return [node.id for node in self.nodes]
+
+    def _unpack_distributions(self):
+        """Unpack the Kafka the nodes run and the tests' CLI uses (self.home)."""
+        self.home = unpack_kafka(kafka_archive(self.version), self.base_dir / 'dist')
+
+    def _after_format(self):
+        """Hook for subclasses: every node is formatted, none started yet."""
 
     def stop(self):
         """SIGTERM every node at once (so the quorum outlives the controlled
@@ -325,24 +337,36 @@ class KafkaLocalCluster(object):
                                 client_id='kraft-kafka-tests', request_timeout_ms=timeout_ms,
                                 bootstrap_timeout_ms=timeout_ms)
 
+    def describe_serving(self):
+        """(describe_cluster answer, metadata quorum partition, None), or
+        (None, None, why) while the cluster cannot answer yet."""
+        try:
+            admin = self._admin()
+        except Exception as exc:  # cluster still starting: keep polling
+            return None, None, 'bootstrap: %s' % exc
+        try:
+            cluster = admin.describe_cluster()
+            quorum = admin.describe_metadata_quorum()
+        except Exception as exc:
+            return None, None, 'describe: %s' % exc
+        finally:
+            admin.close()
+        return cluster, quorum['topics'][0]['partitions'][0], None
+
+    @staticmethod
+    def unfenced_brokers(cluster):
+        return sorted(b['broker_id'] for b in cluster['brokers'] if not b.get('is_fenced'))
+
     def serving_state(self):
         """(ok, detail): all running nodes registered unfenced and a quorum leader."""
         running = [n.id for n in self.nodes if n.running]
         if not running:
             return False, 'no node running'
-        try:
-            admin = self._admin()
-        except Exception as exc:  # cluster still starting: keep polling
-            return False, 'bootstrap: %s' % exc
-        try:
-            cluster = admin.describe_cluster()
-            quorum = admin.describe_metadata_quorum()
-        except Exception as exc:
-            return False, 'describe: %s' % exc
-        finally:
-            admin.close()
-        unfenced = sorted(b['broker_id'] for b in cluster['brokers'] if not b.get('is_fenced'))
-        leader = quorum['topics'][0]['partitions'][0]['leader_id']
+        cluster, quorum, why = self.describe_serving()
+        if why:
+            return False, why
+        unfenced = self.unfenced_brokers(cluster)
+        leader = quorum['leader_id']
         detail = 'unfenced brokers %s, quorum leader %s' % (unfenced, leader)
         return (leader >= 0 and set(running) <= set(unfenced)), detail
 

@@ -12,6 +12,7 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.structs import OffsetAndMetadata
+from polling import wait_until
 
 MODULE = 'kraft.kafka.kafka_cluster_info'
 PARTITIONS = 6
@@ -61,12 +62,7 @@ def workload(kafka_cluster, admin):
 
 
 def wait_for(predicate, what, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError('timed out waiting for %s' % what)
+    wait_until(predicate, timeout, what, tolerate=())
 
 
 def all_led(admin, topic):

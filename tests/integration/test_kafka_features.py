@@ -32,17 +32,10 @@ class RollingUpgradeCluster(KafkaLocalCluster):
         self.homes = {}
         self.node_versions = dict(versions)
 
-    def start(self, timeout=180):
+    def _unpack_distributions(self):
         for version in sorted(set(self.node_versions.values())):
             self.homes[version] = unpack_kafka(kafka_archive(version), self.base_dir / ('dist-' + version))
         self.home = self.homes[NEW_VERSION]  # the CLI tools
-        for node in self.nodes:
-            self._write_config(node)
-        self._format()
-        for node in self.nodes:
-            self.start_node(node.id)
-        self.wait_until_serving(timeout)
-        return self
 
     def node_home(self, node_id):
         return self.homes[self.node_versions[node_id]]

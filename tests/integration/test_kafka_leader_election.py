@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
@@ -18,6 +17,7 @@ from kafka import KafkaAdminClient, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, NewTopic, OffsetSpec
 
 from kafka_local_cluster import REPO_ROOT, KafkaLocalCluster, ansible_env, write_inventory
+from polling import wait_until
 
 MODULE = 'kraft.kafka.kafka_leader_election'
 
@@ -65,12 +65,7 @@ def elect(run_module, cluster):
 # ------------------------------------------------------------------ helpers
 
 def wait_for(predicate, what, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError('timed out waiting for %s' % what)
+    wait_until(predicate, timeout, what, tolerate=())
 
 
 def settled(predicate, what):

@@ -16,6 +16,7 @@ import pytest
 
 from kafka import KafkaProducer
 from kafka.admin import ConfigResource, KafkaAdminClient
+from polling import wait_until
 
 MODULE = 'kraft.kafka.kafka_topic'
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -85,13 +86,7 @@ def layout(state):
 
 
 def wait_for(predicate, timeout=30, what='condition'):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError('timed out waiting for %s' % what)
+    return wait_until(predicate, timeout, what, tolerate=())
 
 
 def rf_of(state):

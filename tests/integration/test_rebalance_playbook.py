@@ -56,16 +56,9 @@ class ScaleOutCluster(KafkaLocalCluster):
             lines.append('%s=%s' % (key, broker_only[key]) if key in broker_only else line)
         return '\n'.join(lines) + '\n'
 
-    def start(self, timeout=180):
-        from kafka_local_cluster import kafka_archive, unpack_kafka
-        self.home = unpack_kafka(kafka_archive(self.version), self.base_dir / 'dist')
-        for node in self.nodes:
-            self._write_config(node)
-        self._format()
-        for node_id in VOTERS:
-            self.start_node(node_id)
-        self.wait_until_serving(timeout)
-        return self
+    def _first_started(self):
+        # The spare brokers are formatted but join later, as a scale-out does.
+        return list(VOTERS)
 
 
 @pytest.fixture(scope='module')

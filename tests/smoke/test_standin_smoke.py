@@ -14,12 +14,12 @@ import signal
 import socket
 import subprocess
 import tarfile
-import time
 import uuid
 
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
+from polling import wait_until
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DIST_DIR = os.path.join(os.environ.get("KRAFT_CACHE_DIR", os.path.join(REPO_ROOT, ".cache")), "dist")
@@ -49,16 +49,8 @@ def apache_sha512(path):
 
 
 def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    last_error = None
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except Exception as exc:  # the server is still starting
-            last_error = exc
-        time.sleep(0.5)
-    raise AssertionError("timed out after %ss waiting for %s (last error: %r)" % (timeout, what, last_error))
+    # Any error is "not yet": the server is still starting.
+    wait_until(predicate, timeout, what, tolerate=(Exception,))
 
 
 @pytest.fixture(params=VERSIONS)

@@ -15,11 +15,35 @@ case "$SUITE" in
 esac
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 PACKAGES="systemd,systemd-sysv,dbus,python3,python3-apt,sudo,procps,iproute2,ca-certificates,gnupg,locales,netbase,less"
-HOST_APT_FILES=(/etc/apt/sources.list /etc/apt/sources.list.d/debian.sources /etc/apt/apt.conf.d/99artifact-registry)
+# The host's Debian codename (empty on other distributions): its apt sources
+# are rewritten from that codename to $SUITE, whichever release the host runs.
+os_release() { sed -n "s/^$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}\$/\1/p" /etc/os-release 2>/dev/null | head -1; }
+HOST_ID="$(os_release ID)"
+HOST_CODENAME="$(os_release VERSION_CODENAME)"
+[[ $HOST_ID == debian ]] || HOST_CODENAME=""
+
+# Local apt settings of the host (proxy, mirror, credentials): every file in
+# apt.conf.d that no installed package ships (package-owned files there are
+# hooks for programs the image does not have), and every auth file.
+HOST_APT_CONF=()
+for f in /etc/apt/apt.conf.d/* /etc/apt/auth.conf /etc/apt/auth.conf.d/*; do
+  [[ -f $f ]] || continue
+  if [[ $f == /etc/apt/apt.conf.d/* ]] && command -v dpkg-query >/dev/null && dpkg-query -S "$f" >/dev/null 2>&1; then
+    continue
+  fi
+  HOST_APT_CONF+=("$f")
+done
+HOST_APT_SOURCES=()
+if [[ -n $HOST_CODENAME ]]; then
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/debian.sources; do
+    [[ -f $f ]] && HOST_APT_SOURCES+=("$f")
+  done
+fi
 
 hash_inputs=("$0")
-for f in "${HOST_APT_FILES[@]}"; do [[ -f "$f" ]] && hash_inputs+=("$f"); done
-TAG="$(printf '%s %s\n' "$SUITE" "$PACKAGES" | cat - "${hash_inputs[@]}" | sha256sum | cut -c1-12)"
+[[ ${#HOST_APT_SOURCES[@]} -gt 0 ]] && hash_inputs+=("${HOST_APT_SOURCES[@]}")
+[[ ${#HOST_APT_CONF[@]} -gt 0 ]] && hash_inputs+=("${HOST_APT_CONF[@]}")
+TAG="$(printf '%s %s %s\n' "$SUITE" "$PACKAGES" "${hash_inputs[*]}" | cat - "${hash_inputs[@]}" | sha256sum | cut -c1-12)"
 IMAGE="kraft-kafka/$NAME"
 
 if docker image inspect "$IMAGE:$TAG" >/dev/null 2>&1; then
@@ -49,15 +73,20 @@ debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$ROOTFS" "$MIRROR"
 }
 
 # Reuse the host's apt configuration so apt-get works inside containers,
-# pointing the sources at the image's own suite.
-rm -f "$ROOTFS/etc/apt/sources.list"
-if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
-  sed "s/bookworm/$SUITE/g" /etc/apt/sources.list.d/debian.sources >"$ROOTFS/etc/apt/sources.list.d/debian.sources"
+# pointing the sources at the image's own suite (bookworm-updates ->
+# trixie-updates, ...). A non-Debian host keeps debootstrap's sources.list
+# ($MIRROR $SUITE main).
+if [[ ${#HOST_APT_SOURCES[@]} -gt 0 ]]; then
+  rm -f "$ROOTFS/etc/apt/sources.list"
+  for f in "${HOST_APT_SOURCES[@]}"; do
+    [[ $f == */sources.list ]] && ! grep -q '^deb ' "$f" && continue
+    sed "s/\\<$HOST_CODENAME\\>/$SUITE/g" "$f" >"$ROOTFS$f"
+  done
 fi
-if [[ -f /etc/apt/sources.list ]] && grep -q '^deb ' /etc/apt/sources.list; then
-  sed "s/bookworm/$SUITE/g" /etc/apt/sources.list >"$ROOTFS/etc/apt/sources.list"
-fi
-cp -f /etc/apt/apt.conf.d/99artifact-registry "$ROOTFS/etc/apt/apt.conf.d/" 2>/dev/null || true
+for f in "${HOST_APT_CONF[@]}"; do
+  mkdir -p "$ROOTFS$(dirname "$f")"
+  cp -f "$f" "$ROOTFS$f"
+done
 
 # Container-friendly systemd: no gettys, no udev, no kernel tunables.
 chroot "$ROOTFS" systemctl mask getty.target console-getty.service \

@@ -27,21 +27,9 @@ CONFIG = f"/etc/kafka/{INSTANCE}/server.properties"
 # CLI tools as an operator runs them: small heap, logs outside the install dir.
 CLI_ENV = "env LOG_DIR=/tmp/kafka-cli KAFKA_HEAP_OPTS=-Xmx160m"
 SCENARIO_DIR = Path(__file__).resolve().parent.parent
-
-
-def wait_until(check, timeout=120, interval=2, what="condition"):
-    """Call check() until it returns a truthy value or raise after timeout."""
-    deadline = time.monotonic() + timeout
-    last_error = None
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-            if result:
-                return result
-        except (AssertionError, RuntimeError, ValueError, KeyError) as exc:
-            last_error = exc
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}: {last_error}")
+ROLES_DIR = SCENARIO_DIR.parent.parent / "roles"
+# tests/support (polling.wait_until) for the test modules.
+sys.path.insert(0, str(SCENARIO_DIR.parent.parent / "tests" / "support"))
 
 
 class Cluster:
@@ -89,6 +77,21 @@ class Cluster:
                 })
         return parts
 
+    def broker_config(self, node_id, on="kafka1"):
+        """kafka-configs --describe --all of one broker as {name: (value, synonyms)}.
+
+        synonyms are the "SOURCE:name=value" entries Kafka lists, the
+        effective one first (STATIC_BROKER_CONFIG: server.properties,
+        DEFAULT_CONFIG: Kafka's built-in default), so a test can tell "the
+        role set it" from "Kafka's default happens to match"."""
+        out = self.cli("kafka-configs.sh", f"--describe --all --entity-type brokers --entity-name {node_id}", on=on)
+        configs = {}
+        for m in re.finditer(r"^\s+([\w.-]+)=(.*?) sensitive=\w+ synonyms=\{(.*)\}\s*$", out, re.M):
+            configs[m.group(1)] = (m.group(2), [syn.strip() for syn in m.group(3).split(", ") if syn.strip()])
+        if not configs:
+            raise AssertionError(f"no configs parsed for broker {node_id}: {out[-2000:]}")
+        return configs
+
     def healthy(self, exclude=()):
         """Three voters caught up and every partition of the test topics fully in sync."""
         voters = self.quorum_replication(exclude=exclude)
@@ -107,6 +110,23 @@ def cluster():
     return Cluster(os.environ["MOLECULE_INVENTORY_FILE"])
 
 
+def scenario_vars():
+    """The scenario's group_vars (molecule.yml provisioner.inventory), as deployed."""
+    gv_file = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent / "group_vars" / "kafka"
+    return (yaml.safe_load(gv_file.read_text()) or {}) if gv_file.exists() else {}
+
+
+def deployed_value(role, name):
+    """What site.yml used for variable name: the scenario's value if it sets
+    one, else the role default. Tests compare against this instead of a
+    number of their own, so they follow the role's defaults."""
+    overrides = scenario_vars()
+    if name in overrides:
+        return overrides[name]
+    defaults = yaml.safe_load((ROLES_DIR / role / "defaults" / "main.yml").read_text())
+    return defaults[name]
+
+
 class Playbook:
     """Re-run site.yml (through converge.yml) against a modified copy of the
     molecule inventory, the way an operator edits group_vars and re-runs."""
@@ -115,13 +135,21 @@ class Playbook:
         self.source = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
         self.tmp_path_factory = tmp_path_factory
 
-    def run(self, group_vars_change, expect_rc=0):
+    def run(self, group_vars_change, expect_rc=0, host_vars=None):
+        """host_vars: {host: {variable: value}} written to host_vars/<host>
+        of the copy (they win over group_vars, like an operator's per-host
+        setting)."""
         inv = self.tmp_path_factory.mktemp("inventory")
         shutil.copytree(self.source, inv, dirs_exist_ok=True)
         gv_file = inv / "group_vars" / "kafka"
         group_vars = yaml.safe_load(gv_file.read_text()) or {}
         group_vars_change(group_vars)
         gv_file.write_text(yaml.safe_dump(group_vars))
+        for host, variables in (host_vars or {}).items():
+            hv_file = inv / "host_vars" / host
+            hv_file.parent.mkdir(exist_ok=True)
+            current = (yaml.safe_load(hv_file.read_text()) or {}) if hv_file.exists() else {}
+            hv_file.write_text(yaml.safe_dump({**current, **variables}))
         env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
         cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inv / "ansible_inventory.yml"),
                str(SCENARIO_DIR / "converge.yml")]

@@ -4,7 +4,8 @@ partition directories), and survives a graceful restart of one node."""
 import re
 import uuid
 
-from conftest import DATA_DIR, NAMES, UNIT, wait_until
+from conftest import DATA_DIR, NAMES, UNIT, scenario_vars
+from polling import wait_until
 
 from kafka import KafkaConsumer, KafkaProducer
 
@@ -50,6 +51,34 @@ def test_three_brokers_registered_and_unfenced(cluster):
     assert len(brokers) == 3, brokers
     assert all("isFenced: false" in line for line in brokers), brokers
     assert {int(line.split("(id:")[1].split()[0]) for line in brokers} == set(cluster.node_ids.values())
+
+
+def test_brokers_report_the_derived_settings(cluster):
+    overrides = scenario_vars()
+    for name, node_id in cluster.node_ids.items():
+        # kafka_config's sizing defaults: max(3, vCPUs / 2) network and
+        # max(8, vCPUs) I/O threads, unless the scenario sets them.
+        vcpus = int(cluster.hosts[name].check_output("nproc"))
+        expected = {
+            "min.insync.replicas": "2",
+            "unclean.leader.election.enable": "false",
+            "default.replication.factor": "3",
+            "offsets.topic.replication.factor": "3",
+            "transaction.state.log.replication.factor": "3",
+            "transaction.state.log.min.isr": "2",
+            "num.network.threads": str(overrides.get("kafka_num_network_threads", max(3, vcpus // 2))),
+            "num.io.threads": str(overrides.get("kafka_num_io_threads", max(8, vcpus))),
+        }
+        configs = cluster.broker_config(node_id, on=name)
+        # The live values ...
+        assert {k: configs.get(k, (None,))[0] for k in expected} == expected, name
+        # ... as set in server.properties, not Kafka's built-in defaults that
+        # happen to be the same numbers (num.io.threads=8). min.insync.replicas
+        # is also seeded as the cluster-wide dynamic default at bootstrap:
+        # whatever the source, the static value must be there and agree.
+        for key, value in expected.items():
+            assert f"STATIC_BROKER_CONFIG:{key}={value}" in configs[key][1], (name, key, configs[key])
+            assert not configs[key][1][0].startswith("DEFAULT_CONFIG:"), (name, key, configs[key])
 
 
 def test_rf3_topic_spreads_leaders_and_keeps_full_isr(cluster):

@@ -23,17 +23,21 @@ import yaml
 SCENARIO_DIR = Path(__file__).resolve().parent.parent
 PROJECT_DIR = SCENARIO_DIR.parent.parent
 LOAD_TOOL = PROJECT_DIR / "tests" / "load" / "zero_loss.py"
+sys.path.insert(0, str(PROJECT_DIR / "tests" / "support"))
+
+from polling import wait_until  # noqa: E402 (needs the sys.path entry above)
 NODES = ["ops-kafka1", "ops-kafka2", "ops-kafka3"]
 SPARE = "ops-kafka4"
 UNIT = "kafka@kafka.service"
 CLI_ENV = ["env", "LOG_DIR=/tmp/kafka-cli", "KAFKA_HEAP_OPTS=-Xmx160m"]
 KAFKA_BIN = "/opt/kafka/current/bin"
-ALL_STEPS = ["config", "restart", "kill", "leaders", "upgrade", "scaleout", "playbooks"]
-# The steps CI runs by default (its time budget): the rolling ones and kill -9.
+ALL_STEPS = ["config", "restart", "kill", "gate", "leaders", "upgrade", "scaleout", "playbooks"]
+# The steps CI runs by default (its time budget): the rolling ones, kill -9 and
+# a failed health gate.
 # KRAFT_OPS_STEPS=all runs every step (adds the upgrade, the scale-out and
 # topics.yml / consumer_group_reset.yml / report.yml on the containers), or
 # name them: KRAFT_OPS_STEPS="upgrade scaleout playbooks".
-DEFAULT_STEPS = ["config", "restart", "kill", "leaders"]
+DEFAULT_STEPS = ["config", "restart", "kill", "gate", "leaders"]
 _STEPS_ENV = os.environ.get("KRAFT_OPS_STEPS", "").replace(",", " ").split()
 STEPS = ALL_STEPS if _STEPS_ENV == ["all"] else (_STEPS_ENV or DEFAULT_STEPS)
 # Records per second offered by the load tool during each operation.
@@ -43,21 +47,6 @@ LOAD_RATE = os.environ.get("KRAFT_OPS_RATE", "200")
 def step(name):
     """Mark a test as one selectable step of the scenario."""
     return pytest.mark.skipif(name not in STEPS, reason=f"step {name} not in KRAFT_OPS_STEPS={' '.join(STEPS)}")
-
-
-def wait_until(check, timeout=120, interval=1, what="condition"):
-    """Call check() until it returns a truthy value; raise after timeout."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-            if result:
-                return result
-        except (AssertionError, RuntimeError, ValueError, KeyError) as exc:
-            last = exc
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}: {last}")
 
 
 def docker_exec(container, argv, check=True):
@@ -191,15 +180,22 @@ def zero_loss(name, tmp_path_factory):
     assert report["duplicated"] == 0, report
 
 
-def leadership(bootstrap_servers):
-    """(partitions not led by their preferred replica, leaders per broker id) over all topics."""
+@contextmanager
+def kafka_admin(bootstrap_servers):
+    """A kafka-python admin client on the brokers, closed on exit."""
     from kafka import KafkaAdminClient
 
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="ops-test")
     try:
-        topics = admin.describe_topics()
+        yield admin
     finally:
         admin.close()
+
+
+def leadership(bootstrap_servers):
+    """(partitions not led by their preferred replica, leaders per broker id) over all topics."""
+    with kafka_admin(bootstrap_servers) as admin:
+        topics = admin.describe_topics()
     not_preferred = 0
     per_broker = {}
     for topic in topics:
@@ -211,13 +207,8 @@ def leadership(bootstrap_servers):
 
 
 def replicas_per_broker(bootstrap_servers):
-    from kafka import KafkaAdminClient
-
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="ops-test")
-    try:
+    with kafka_admin(bootstrap_servers) as admin:
         topics = admin.describe_topics()
-    finally:
-        admin.close()
     counts = {}
     for topic in topics:
         for part in topic["partitions"]:

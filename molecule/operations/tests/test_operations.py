@@ -2,16 +2,19 @@
 and duplicate nothing that the cluster acknowledged (acks=all, idempotent
 producer, replication factor 3, min.insync.replicas=2).
 
-Steps: config, restart, kill, leaders (the default, what CI runs), upgrade,
+Steps: config, restart, kill, gate, leaders (the default, what CI runs), upgrade,
 scaleout, playbooks (KRAFT_OPS_STEPS=all, or name the steps). Later steps build on the state earlier ones
-leave (kill leaves leaders skewed for leaders; upgrade's version is kept by
-scaleout), but each also works on its own.
+leave (kill and gate leave leaders skewed for leaders; upgrade's version is kept by
+scaleout), but each also works on its own. gate takes one node out and leaves the
+cluster healthy again, so it sits before the steps that need all nodes.
 """
 import json
 import re
 
-from conftest import (NODES, SCENARIO_DIR, PROJECT_DIR, SPARE, bootstrap, container_ip, docker_exec, features,
-                      leadership, main_pids, replicas_per_broker, step, unit_state, wait_until, zero_loss)
+from kafka.errors import KafkaError
+
+from conftest import (NODES, SCENARIO_DIR, PROJECT_DIR, SPARE, UNIT, bootstrap, container_ip, docker_exec, features,
+                      kafka_admin, leadership, main_pids, replicas_per_broker, step, unit_state, wait_until, zero_loss)
 
 NEW_VERSION = "4.4.0"
 NODE_IDS = {n: int(n[-1]) for n in NODES + [SPARE]}
@@ -126,6 +129,90 @@ def test_30_kill_9_and_systemd_restart(operator, tmp_path_factory):
     assert main_pids(others) == others
 
 
+def failed_task(output):
+    """Name of the task whose failure ended the play: the last task header before the first failure."""
+    fatal = re.search(r"^fatal: \[", output, re.M)
+    assert fatal, output[-4000:]
+    headers = re.findall(r"^TASK \[(.+?)\] \*", output[:fatal.start()], re.M)
+    assert headers, output[-4000:]
+    return headers[-1]
+
+
+def assert_nothing_restarted(output):
+    """No restart task ran and no order was printed: the play stopped before the first node."""
+    assert not re.search(r"^TASK \[[^\]]*: Restart ops-", output, re.M), output[-4000:]
+    assert "Restarting one at a time" not in output, output[-4000:]
+
+
+def unfenced_brokers(servers):
+    """Ids of the brokers the cluster reports registered and not fenced."""
+    with kafka_admin(servers) as admin:
+        cluster = admin.describe_cluster()
+    return {b["broker_id"] for b in cluster["brokers"] if not b.get("is_fenced")}
+
+
+def wait_healthy(operator, victim):
+    """The victim's unit is active again and the cluster passes the health gate (so later steps start healthy)."""
+    wait_until(lambda: unit_state(victim)["ActiveState"] == "active", timeout=120, what=f"{victim} to be active")
+    operator.run(SCENARIO_DIR / "tests" / "health_gate.yml", "-e", gate_vars(NODES))
+
+
+# A short gate: the cluster is known to be unhealthy, waiting the default 600s proves nothing more.
+SHORT_GATE = ["-e", "kafka_service_health_timeout=30"]
+
+
+@step("gate")
+def test_35_stopped_node_refuses_rolling_restart(operator):
+    """A node stopped with systemctl: rolling_restart.yml fails before its first restart, nothing is restarted."""
+    victim = "ops-kafka3"
+    others = [n for n in NODES if n != victim]
+    operator.run(SCENARIO_DIR / "tests" / "health_gate.yml", "-e", gate_vars(NODES))
+    before = main_pids(others)
+    docker_exec(victim, ["systemctl", "stop", UNIT])
+    try:
+        assert unit_state(victim)["ActiveState"] == "inactive"
+        rc, out, _recap = operator.run("kraft.kafka.rolling_restart", *SHORT_GATE, expect_rc=2)
+        assert rc != 0
+        # restart_all.yml checks that every node runs before its first health
+        # gate: a stopped node is refused there, by name.
+        assert failed_task(out).endswith("Check that every node of the cluster runs"), failed_task(out)
+        assert f"{victim}: {UNIT} is not active. Nothing was restarted" in out, out[-4000:]
+        assert_nothing_restarted(out)
+        assert main_pids(others) == before
+        assert unit_state(victim)["ActiveState"] == "inactive", "the play started the stopped node"
+    finally:
+        docker_exec(victim, ["systemctl", "start", UNIT])
+    wait_healthy(operator, victim)
+    assert main_pids(others) == before
+
+
+@step("gate")
+def test_36_failed_health_gate_halts_rolling_restart(operator):
+    """A node whose unit runs but whose JVM hangs (SIGSTOP): the health gate before the first node fails the play."""
+    victim = "ops-kafka3"
+    operator.run(SCENARIO_DIR / "tests" / "health_gate.yml", "-e", gate_vars(NODES))
+    before = main_pids(NODES)
+    # A frozen JVM: systemd still reports the unit active (the pre-check
+    # passes), the controllers fence the broker once its heartbeats stop.
+    docker_exec(victim, ["kill", "-STOP", str(before[victim])])
+    try:
+        # Until the session times out the frozen broker still looks healthy and
+        # the gate would pass; the play runs once the cluster knows.
+        wait_until(lambda: NODE_IDS[victim] not in unfenced_brokers(bootstrap([n for n in NODES if n != victim])),
+                   timeout=120, what=f"the controllers to fence the frozen broker of {victim}", tolerate=(AssertionError, KafkaError))
+        assert unit_state(victim)["ActiveState"] == "active"
+        rc, out, _recap = operator.run("kraft.kafka.rolling_restart", *SHORT_GATE, expect_rc=2)
+        assert rc != 0
+        assert failed_task(out).endswith("Health gate: before the rolling restart"), failed_task(out)
+        assert "Kafka cluster not healthy after" in out, out[-4000:]
+        assert_nothing_restarted(out)
+        assert main_pids(NODES) == before
+    finally:
+        docker_exec(victim, ["kill", "-CONT", str(before[victim])])
+    wait_healthy(operator, victim)
+    assert main_pids(NODES) == before
+
+
 @step("leaders")
 def test_40_leader_rebalance(operator, tmp_path_factory):
     """leader_rebalance.yml moves leadership back to the preferred replicas; a re-run changes nothing."""
@@ -233,13 +320,8 @@ def test_60_scale_out(operator, tmp_path_factory):
 
 
 def committed_offsets(servers, group, topic):
-    from kafka import KafkaAdminClient
-
-    admin = KafkaAdminClient(bootstrap_servers=servers, client_id="ops-test")
-    try:
+    with kafka_admin(servers) as admin:
         offsets = admin.list_group_offsets({group: None}).get(group, {})
-    finally:
-        admin.close()
     return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0}
 
 
@@ -314,18 +396,14 @@ def test_70_topics_reset_report(operator, tmp_path):
 
 def topic_configs(servers, names):
     """{topic: {'partitions': n, dynamic config...}} as the brokers describe them."""
-    from kafka import KafkaAdminClient
     from kafka.admin import ConfigResource
 
-    admin = KafkaAdminClient(bootstrap_servers=servers, client_id="ops-test")
-    try:
-        found = {}
+    found = {}
+    with kafka_admin(servers) as admin:
         for name in names:
             described = admin.describe_topics([name])[0]
             configs = admin.describe_configs([ConfigResource("TOPIC", name)]).get("topic", {}).get(name, {})
             found[name] = {key: entry["value"] for key, entry in configs.items()
                            if entry.get("config_source") == "DYNAMIC_TOPIC_CONFIG"}
             found[name]["partitions"] = len(described["partitions"])
-    finally:
-        admin.close()
     return found
