@@ -1,8 +1,11 @@
 # kraft.kafka developer entry points. See README.md.
 .PHONY: up status down test unit integration molecule venv bench changelog
 
+# make up KAFKA_VERSION=4.0.0: the lab at another release (README: "Rehearse an upgrade").
+KAFKA_VERSION ?=
+
 up:            ## bring up a three-node KRaft cluster in local containers with site.yml
-	bash tools/up.sh
+	KAFKA_VERSION="$(KAFKA_VERSION)" bash tools/up.sh
 
 status:        ## print quorum status and brokers of the local cluster
 	bash tools/up.sh status

@@ -59,6 +59,11 @@ def role_defaults(roles_dir):
 def exported_filters(filter_dir):
     """Map filter name -> plugin file, from each plugin's FilterModule."""
     exported = {}
+    # Filters may import the collection's module_utils (ansible_collections.kraft.kafka...):
+    # tools/venv.sh links this checkout there.
+    collections_root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "collections")
+    if os.path.isdir(collections_root) and collections_root not in sys.path:
+        sys.path.insert(0, collections_root)
     for path in sorted(glob.glob(os.path.join(filter_dir, "*.py"))):
         name = "_check_docs_filter_" + os.path.basename(path)[:-3]
         spec = importlib.util.spec_from_file_location(name, path)

@@ -7,6 +7,7 @@
 # Environment:
 #   KRAFT_TEST_STAGES   space-separated subset of stages to run (default: all)
 #   KRAFT_MOLECULE_SCENARIOS  scenarios to run (default: "default single topologies secure operations")
+#   (stage lab: tools/local/lab-check.sh, the README's make up lab and its playbooks)
 #   KRAFT_OPS_STEPS           molecule/operations steps (default: config restart kill gate leaders; "all" adds upgrade scaleout playbooks)
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT" || exit
@@ -14,7 +15,7 @@ mkdir -p "$CACHE_DIR"
 : >"$CACHE_DIR/stage-times.tsv"
 T0=$(date +%s)
 
-ALL_STAGES="venv docker image standin unit smoke integration docs lint sanity build molecule"
+ALL_STAGES="venv docker image standin unit smoke integration docs lint sanity build molecule lab"
 STAGES="${KRAFT_TEST_STAGES:-$ALL_STAGES}"
 SCENARIOS="${KRAFT_MOLECULE_SCENARIOS:-default single topologies secure operations}"
 want() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -66,6 +67,11 @@ if want molecule; then
     fi
   done
 fi
+
+# The README's first command as a user runs it (make up at 4.0.0, every playbook,
+# rollback under load, upgrade and finalisation, downgrade refusals, the README's
+# tarball install), then make down: tools/local/lab-check.sh.
+want lab && stage lab bash tools/local/lab-check.sh
 
 log "=== stage times (seconds)"
 column -t "$CACHE_DIR/stage-times.tsv" >&2 || cat "$CACHE_DIR/stage-times.tsv" >&2

@@ -25,6 +25,9 @@ import time
 import traceback
 import uuid
 
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import (
+    CallTimeout, Problems, call_bounded, check_spec_types, problems_message, raw_module_args)
+
 KAFKA_PYTHON_REQUIREMENT = "kafka-python>=3.0.12,<4"
 KAFKA_PYTHON_MIN_VERSION = (3, 0, 12)
 KAFKA_PYTHON_MAX_VERSION = (4,)
@@ -482,8 +485,15 @@ class LazyAdminClient(object):
 
     def connect(self):
         if self._admin is None:
-            self._admin = _connect(self._config, self._module)
+            self._admin = call_bounded(_connect, self.call_bound, self._config, self._module)
         return self._admin
+
+    @property
+    def call_bound(self):
+        # request_timeout bounds each request inside kafka-python; the margin
+        # covers the TCP probe and a retry. A call that outlives it (a request
+        # the client could not encode never completes) is abandoned.
+        return self._config['request_timeout_ms'] / 1000.0 + CALL_MARGIN_SECONDS
 
     def disconnect(self):
         admin, self._admin = self._admin, None
@@ -495,7 +505,13 @@ class LazyAdminClient(object):
     def __getattr__(self, name):
         if name.startswith('_'):
             raise AttributeError(name)
-        return getattr(self.connect(), name)
+        attribute = getattr(self.connect(), name)
+        if not callable(attribute):
+            return attribute
+
+        def bounded(*args, **kwargs):
+            return call_bounded(attribute, self.call_bound, *args, **kwargs)
+        return bounded
 
     def __enter__(self):
         return self
@@ -504,16 +520,25 @@ class LazyAdminClient(object):
         self.disconnect()
 
 
-def run_module(module, fn):
-    """Run fn(module, admin) and report the outcome through the module.
+def run_module(module, fn, validate=None, int64=()):
+    """Validate the input, then run fn(module, admin) and report the outcome.
 
-    `admin` is a LazyAdminClient: every KafkaAdminClient method, connecting
-    on first use. If fn returns a dict it is passed to module.exit_json(); fn
-    may also call exit_json/fail_json itself. KafkaModuleError and Kafka
-    errors become fail_json(msg=...). The client is closed and temp files
-    are removed in every case.
+    Before any connection, validate_input() checks the parameters against
+    the argument_spec (strict numbers: int64 names the options that are
+    64-bit Kafka fields, every other int is 32-bit) and validate(params,
+    problems), the module's own rules; all problems are refused in one
+    message. `admin` is a LazyAdminClient: every KafkaAdminClient method,
+    connecting on first use, each call bounded by request_timeout plus a
+    margin. If fn returns a dict it is passed to module.exit_json(); fn may
+    also call exit_json/fail_json itself. KafkaModuleError and Kafka errors
+    become fail_json(msg=...); any other exception becomes a message naming
+    the module, with the traceback kept for -vvv. The client is closed and
+    temp files are removed in every case.
     """
     require_kafka_python(module)
+    message = validate_input(module, validate, int64)
+    if message:
+        module.fail_json(msg=message)
     admin = result = None
     try:
         admin = LazyAdminClient(module)
@@ -521,14 +546,72 @@ def run_module(module, fn):
     except KafkaModuleError as exc:
         _close_quietly(admin)
         module.fail_json(msg=str(exc))
+    except CallTimeout as exc:
+        _abandon(module, admin, exc)
     except Exception as exc:  # pylint: disable=broad-except
         _close_quietly(admin)
-        module.fail_json(msg=describe_kafka_error(exc), exception=traceback.format_exc())
+        module.fail_json(msg=unexpected_error_message(module, exc), exception=traceback.format_exc())
     finally:
         _close_quietly(admin)
     if isinstance(result, dict):
         module.exit_json(**result)
     return result
+
+
+# Seconds a cluster call may take beyond request_timeout before it is abandoned.
+CALL_MARGIN_SECONDS = 5.0
+
+
+def validate_input(module, validate=None, int64=(), raw=None):
+    """The refusal message for every input problem of the module, None when the input is valid.
+
+    raw is the arguments before Ansible's type coercion (read from the module run when None).
+    """
+    problems = Problems()
+    check_spec_types(problems, getattr(module, 'argument_spec', None) or {}, module.params,
+                     raw_module_args() if raw is None else raw, int64)
+    if validate is not None and not problems:
+        # The module's rules read typed values; type problems are reported first.
+        try:
+            validate(module.params, problems)
+        except KafkaModuleError as exc:
+            problems.add(None, str(exc))
+    return problems_message(problems)
+
+
+def module_name(module):
+    name = getattr(module, '_name', None) or os.path.basename(sys.argv[0] or 'module')
+    return name.split('.')[-1]
+
+
+def unexpected_error_message(module, exc):
+    """A message for an exception no rule anticipated: module, the Kafka reading if any, what to do."""
+    if _is_instance(exc, 'KafkaError') or isinstance(exc, (OSError, ssl.SSLError)):
+        return describe_kafka_error(exc)
+    return ("%s failed unexpectedly (%s: %s). Nothing was refused by input validation, so the input "
+            "passed the documented checks; check the option values against the module documentation, "
+            "run with -vvv for the traceback and report it as a bug of kraft.kafka."
+            % (module_name(module), type(exc).__name__, str(exc)[:300]))
+
+
+def _abandon(module, admin, exc):
+    """A cluster call did not return: report, and end the process even if client threads hang."""
+    if admin is not None:
+        try:
+            call_bounded(admin.disconnect, CALL_MARGIN_SECONDS)
+        except Exception:  # pylint: disable=broad-except
+            pass
+    cleanup_temp_files()
+    timeout = module.params.get('request_timeout') or 30
+    try:
+        module.fail_json(msg="%s: a call to the cluster gave %s (request_timeout %ss). The client could not "
+                             "complete the request (an input it cannot encode, or a cluster that does not answer); "
+                             "nothing more was sent. Check the inputs and the cluster, or raise request_timeout."
+                             % (module_name(module), exc, timeout))
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)  # pylint: disable=protected-access
 
 
 def _close_quietly(admin):

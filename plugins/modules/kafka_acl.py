@@ -52,6 +52,7 @@ options:
         taken from the top-level option, so a shared O(principal) or O(resource_name) can be given
         once.
       - When O(acls) is not given, the top-level options describe one binding.
+      - An empty list is refused, since it names no binding, and the top-level options would be ignored.
     type: list
     elements: dict
     suboptions:
@@ -274,11 +275,12 @@ deleted:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import new_module
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import check_scope_list
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_client import (
     KafkaModuleError,
     kafka_connection_argument_spec,
     per_item_errors,
-    require_kafka_python,
     run_module,
 )
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_acls import (
@@ -460,12 +462,16 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    require_kafka_python(module)
-    _pairs, errors = validate_specs(build_acl_specs(module.params))
-    if errors:
-        module.fail_json(msg='Nothing was changed: %d problem(s) found: %s' % (len(errors), '; '.join(errors)))
-    run_module(module, manage_acls)
+    module = new_module(AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module, manage_acls, validate=check_input)
+
+
+def check_input(params, problems):
+    """kraft.kafka.kafka_validation rules: the binding checks of kafka_acls, before any connection."""
+    check_scope_list(problems, 'acls', params['acls'], 'no binding while the top-level options are ignored',
+                     'one binding from the top-level options')
+    if not problems:
+        problems.extend(validate_specs(build_acl_specs(params))[1])
 
 
 if __name__ == '__main__':

@@ -222,6 +222,9 @@ elapsed:
 import fnmatch
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import new_module
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import (
+    check_integer, check_node_ids, check_text)
 
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_client import (
     kafka_connection_argument_spec,
@@ -357,8 +360,18 @@ def check_health(module, admin):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    run_module(module, check_health)
+    module = new_module(AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module, check_health, validate=check_input)
+
+
+def check_input(params, problems):
+    """kraft.kafka.kafka_validation rules of this module."""
+    check_node_ids(problems, 'expected_brokers', params['expected_brokers'],
+                   'no broker would be checked, so the gate could not fail')
+    for name in ('max_lag', 'wait_timeout'):
+        check_integer(problems, name, params[name], 0)
+    for index, pattern in enumerate(params['ignore_topics'] or []):
+        check_text(problems, 'ignore_topics[%d]' % index, pattern, 'a topic name or pattern')
 
 
 if __name__ == '__main__':

@@ -34,6 +34,7 @@ options:
     description:
       - Report only topics matching these names or shell-style patterns (C(fnmatch), e.g. C(orders-*)).
       - All topics when omitted. Broker leadership counts and the skew cover the reported topics only.
+      - An empty list is refused (an empty filter never means all topics); omit the option instead.
     type: list
     elements: str
   include_internal:
@@ -327,6 +328,9 @@ summary:
 import fnmatch
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import new_module
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import (
+    check_scope_list, check_text, check_unique)
 
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_client import (
     KafkaModuleError,
@@ -543,9 +547,17 @@ def read_cluster(module, admin):
     return result
 
 
+def check_input(params, problems):
+    """kraft.kafka.kafka_validation rules of this module."""
+    check_scope_list(problems, 'topics', params['topics'], 'every topic', 'all topics')
+    for index, pattern in enumerate(params['topics'] or []):
+        check_text(problems, 'topics[%d]' % index, pattern, 'a topic name or pattern')
+    check_unique(problems, 'topics', params['topics'] or [])
+
+
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    run_module(module, read_cluster)
+    module = new_module(AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module, read_cluster, validate=check_input)
 
 
 if __name__ == '__main__':

@@ -232,6 +232,9 @@ groups:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import new_module
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import (
+    check_text, check_unique)
 
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_client import (
     KafkaModuleError,
@@ -341,14 +344,25 @@ def report_groups(module, admin):
     return dict(changed=False, groups=sorted(reports, key=lambda r: r['group_id']))
 
 
-def main():
-    argument_spec = kafka_connection_argument_spec()
-    argument_spec.update(
+def argument_spec():
+    spec = kafka_connection_argument_spec()
+    spec.update(
         groups=dict(type='list', elements='str', aliases=['group']),
         fail_on_missing=dict(type='bool', default=True),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, report_groups)
+    return spec
+
+
+def main():
+    module = new_module(AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module, report_groups, validate=check_input)
+
+
+def check_input(params, problems):
+    """kraft.kafka.kafka_validation rules; read-only, so an empty groups list keeps its documented meaning."""
+    for index, group in enumerate(params['groups'] or []):
+        check_text(problems, 'groups[%d]' % index, group, 'a group id')
+    check_unique(problems, 'groups', params['groups'] or [])
 
 
 if __name__ == '__main__':

@@ -81,11 +81,13 @@ options:
       - Without O(topics), O(partitions) and O(offsets) the scope is every partition the group has a committed
         offset for.
       - Every topic must exist.
+      - An empty list is refused (an empty scope never means every partition); omit the option instead.
     type: list
     elements: str
   partitions:
     description:
       - Limit the reset to these partitions. Every partition must exist.
+      - Omitted means the scope of O(topics), or every committed partition. An empty list is refused.
     type: list
     elements: dict
     suboptions:
@@ -105,6 +107,7 @@ options:
         time). The scope is exactly these partitions.
       - Offsets outside the log (data deleted by retention since) are clamped like any other target.
       - Mutually exclusive with O(strategy), O(topics) and O(partitions).
+      - An empty list is refused (there is nothing to restore).
     type: list
     elements: dict
 extends_documentation_fragment:
@@ -330,9 +333,11 @@ previous_offsets:
     - {topic: strategy, partition: 0, offset: 10}
 '''
 
+
 import functools
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import new_module
 
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_client import (
     KafkaModuleError,
@@ -340,6 +345,8 @@ from ansible_collections.kraft.kafka.plugins.module_utils.kafka_client import (
     kafka_connection_argument_spec,
     run_module,
 )
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import (
+    INT64_MAX, check_integer, check_text, check_topic_name, show)
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_groups import (
     CLASSIC,
     INACTIVE_STATES,
@@ -510,9 +517,48 @@ def reset_group(request, module, admin):
     return result
 
 
-def main():
-    argument_spec = kafka_connection_argument_spec()
-    argument_spec.update(
+# Offsets and shifts are 64-bit Kafka fields; every other number is 32-bit.
+INT64_OPTIONS = ('offset', 'shift')
+
+
+def check_input(params, problems, checked=None):
+    """kraft.kafka.kafka_validation rules; the ResetRequest (strategy rules) goes to checked['request']."""
+    check_text(problems, 'group', params['group'], 'a group id')
+    for index, topic in enumerate(params['topics'] or []):
+        check_topic_name(problems, 'topics[%d]' % index, topic)
+    for index, item in enumerate(params['partitions'] or []):
+        check_topic_name(problems, 'partitions[%d].topic' % index, item['topic'])
+        check_integer(problems, 'partitions[%d].partition' % index, item['partition'], 0)
+    for index, item in enumerate(params['offsets'] or []):
+        if isinstance(item, dict):
+            check_integer(problems, 'offsets[%d].partition' % index, item.get('partition'), 0)
+            check_integer(problems, 'offsets[%d].offset' % index, item.get('offset'), 0, INT64_MAX)
+    if not problems:
+        request = checked_request(params, problems)
+        if checked is not None:
+            checked['request'] = request
+
+
+def checked_request(params, problems):
+    """The ResetRequest, or None with the reason added to problems."""
+    try:
+        request = ResetRequest(params)
+    except (OverflowError, ValueError) as exc:
+        # A duration or date-time beyond what datetime can represent.
+        problems.add(params['strategy'] == 'by_duration' and 'duration' or 'datetime',
+                     '%s is out of range (%s).' % (show(params['duration'] or params['datetime']), exc))
+        return None
+    if request.timestamp_ms is not None and request.timestamp_ms < 0:
+        # Kafka reads negative timestamps as the latest/earliest markers: never send one.
+        problems.add('duration', '%s reaches back before 1970-01-01; use strategy to_earliest to replay '
+                     'everything.' % show(params['duration']))
+        return None
+    return request
+
+
+def argument_spec():
+    spec = kafka_connection_argument_spec()
+    spec.update(
         group=dict(type='str', required=True, aliases=['group_id']),
         strategy=dict(type='str', choices=list(STRATEGIES)),
         offset=dict(type='int'),
@@ -528,24 +574,28 @@ def main():
         # "remove"), which an argument spec with defaults could not tell apart.
         offsets=dict(type='list', elements='dict'),
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-        required_one_of=[('strategy', 'offsets')],
-        mutually_exclusive=[('strategy', 'offsets'), ('topics', 'partitions'),
-                            ('offsets', 'topics'), ('offsets', 'partitions')],
-        required_if=[
-            ('strategy', 'to_offset', ['offset']),
-            ('strategy', 'shift_by', ['shift']),
-            ('strategy', 'to_datetime', ['datetime']),
-            ('strategy', 'by_duration', ['duration']),
-        ],
-    )
-    try:
-        request = ResetRequest(module.params)
-    except KafkaModuleError as exc:
-        module.fail_json(msg=str(exc))
-    run_module(module, functools.partial(reset_group, request))
+    return spec
+
+
+CONSTRAINTS = dict(
+    required_one_of=[('strategy', 'offsets')],
+    mutually_exclusive=[('strategy', 'offsets'), ('topics', 'partitions'),
+                        ('offsets', 'topics'), ('offsets', 'partitions')],
+    required_if=[
+        ('strategy', 'to_offset', ['offset']),
+        ('strategy', 'shift_by', ['shift']),
+        ('strategy', 'to_datetime', ['datetime']),
+        ('strategy', 'by_duration', ['duration']),
+    ],
+)
+
+
+def main():
+    module = new_module(AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True, **CONSTRAINTS)
+    checked = {}
+    # Offsets and shifts are 64-bit Kafka fields; every other number is 32-bit.
+    run_module(module, lambda mod, admin: reset_group(checked['request'], mod, admin),
+               validate=functools.partial(check_input, checked=checked), int64=INT64_OPTIONS)
 
 
 if __name__ == '__main__':

@@ -205,7 +205,11 @@ import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import new_module
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import (
+    call_bounded, check_integer, check_text)
 
+from ansible_collections.kraft.kafka.plugins.module_utils import kafka_versions
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_client import (
     CLIENT_ID,
     KafkaModuleError,
@@ -222,16 +226,8 @@ except ImportError:  # reported by require_kafka_python() in run_module
 METADATA_VERSION = 'metadata.version'
 KRAFT_VERSION = 'kraft.version'
 
-# metadata.version levels of Kafka 4.4.0 (org.apache.kafka.server.common.MetadataVersion, production
-# levels only). kafka-python has no such table and the protocol only carries numbers.
-METADATA_VERSIONS = (
-    (7, '3.3-IV3'), (8, '3.4-IV0'), (9, '3.5-IV0'), (10, '3.5-IV1'), (11, '3.5-IV2'),
-    (12, '3.6-IV0'), (13, '3.6-IV1'), (14, '3.6-IV2'), (15, '3.7-IV0'), (16, '3.7-IV1'),
-    (17, '3.7-IV2'), (18, '3.7-IV3'), (19, '3.7-IV4'), (20, '3.8-IV0'), (21, '3.9-IV0'),
-    (22, '4.0-IV0'), (23, '4.0-IV1'), (24, '4.0-IV2'), (25, '4.0-IV3'), (26, '4.1-IV0'),
-    (27, '4.1-IV1'), (28, '4.2-IV0'), (29, '4.2-IV1'), (30, '4.3-IV0'), (31, '4.4-IV0'),
-    (32, '4.4-IV1'), (33, '4.4-IV2'),
-)
+# metadata.version levels: the one table of the collection (module_utils/kafka_versions.py).
+METADATA_VERSIONS = kafka_versions.METADATA_VERSIONS
 
 # Default level of each feature for a metadata.version (Feature.defaultLevel() of Kafka 4.4.0):
 # (first metadata.version level, feature level from there on).
@@ -358,7 +354,9 @@ def ask_broker(admin, broker_id):
         return await manager.send(ApiVersionsRequest(client_software_name=CLIENT_ID.replace('.', '-'),
                                                      client_software_version='1', min_version=3),
                                   node_id=broker_id)
-    response = manager.run(request)
+    # This request bypasses the LazyAdminClient, so it is bounded here.
+    bound = getattr(admin, 'call_bound', None)
+    response = call_bounded(manager.run, bound, request) if bound else manager.run(request)
     if response.error_code:
         raise KafkaModuleError('ApiVersions error code %s' % response.error_code)
     supported = dict((f.name, dict(min=f.min_version, max=f.max_version))
@@ -579,8 +577,35 @@ def manage_features(module, admin):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    run_module(module, manage_features)
+    module = new_module(AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module, manage_features, validate=check_input)
+
+
+# Feature levels are 16-bit fields of the UpdateFeatures request.
+MAX_FEATURE_LEVEL = 2 ** 15 - 1
+
+
+def check_input(params, problems):
+    """kraft.kafka.kafka_validation rules: feature names and levels, before any connection."""
+    check_integer(problems, 'wait_timeout', params['wait_timeout'], 0)
+    check_text(problems, 'release_version', params['release_version'], 'a release such as 4.4')
+    features = params['features'] or {}
+    for feature in features:
+        check_text(problems, 'features', feature, 'a feature name')
+    if problems:
+        return
+    for feature, value in features.items():
+        try:
+            level = explicit_level(str(feature), value)
+        except KafkaModuleError as exc:
+            problems.add(None, str(exc))
+            continue
+        check_integer(problems, 'features.%s' % feature, level, 0, MAX_FEATURE_LEVEL)
+    try:
+        resolve_targets(params)
+    except KafkaModuleError as exc:
+        if not problems:
+            problems.add(None, str(exc))
 
 
 if __name__ == '__main__':

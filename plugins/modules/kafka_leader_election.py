@@ -57,6 +57,8 @@ options:
       - Elect only partitions of these topics (all their partitions).
       - When neither O(topics) nor O(partitions) is given, every partition of the cluster is in
         scope, internal topics such as C(__consumer_offsets) included.
+      - An empty list is refused (it would widen the scope to every partition); omit the option
+        to elect across the whole cluster.
       - A topic that does not exist fails the task.
     type: list
     elements: str
@@ -64,6 +66,8 @@ options:
     description:
       - Elect only these partitions (like the JSON file of C(kafka-leader-election.sh --path-to-json-file)).
       - Mutually exclusive with O(topics).
+      - Omitted means every partition of O(topics), or of the cluster. An empty list is refused
+        (it would widen the scope to every partition); a partition listed twice is refused.
     type: list
     elements: dict
     suboptions:
@@ -252,12 +256,15 @@ threshold_met:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import new_module
 
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_client import (
     KafkaModuleError,
     kafka_connection_argument_spec,
     run_module,
 )
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import (
+    check_integer, check_scope_list, check_topic_name, check_unique)
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_leadership import (
     broker_leadership,
     leader_skew,
@@ -295,6 +302,27 @@ def argument_spec():
         wait_timeout=dict(type='int', default=60),
     )
     return spec
+
+
+def check_input(params, problems):
+    """kraft.kafka.kafka_validation rules: empty scopes refused, names and partition numbers checked."""
+    validate_params(params)
+    everything = 'every partition of the cluster%s' % (
+        ' (every leaderless partition, unclean)' if params['election_type'] == UNCLEAN else '')
+    for option in ('topics', 'partitions'):
+        check_scope_list(problems, option, params[option], everything, 'the whole cluster')
+    for index, topic in enumerate(params['topics'] or []):
+        check_topic_name(problems, 'topics[%d]' % index, topic)
+    check_unique(problems, 'topics', params['topics'] or [])
+    seen = set()
+    for index, item in enumerate(params['partitions'] or []):
+        label = 'partitions[%d]' % index
+        check_topic_name(problems, label + '.topic', item['topic'])
+        check_integer(problems, label + '.partition', item['partition'], 0)
+        key = (item['topic'], item['partition'])
+        if key in seen:
+            problems.add(label, 'partition %r %s is given more than once; give each once.' % key)
+        seen.add(key)
 
 
 def validate_params(params):
@@ -539,9 +567,9 @@ def failure_message(failures, lagging, timeout):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=[('topics', 'partitions')])
-    run_module(module, run_election)
+    module = new_module(AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True,
+                        mutually_exclusive=[('topics', 'partitions')])
+    run_module(module, run_election, validate=check_input)
 
 
 if __name__ == '__main__':

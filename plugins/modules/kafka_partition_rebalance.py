@@ -44,6 +44,7 @@ options:
     description:
       - Rebalance only topics matching these names or shell-style patterns (C(fnmatch), e.g. C(orders-*)).
       - All topics when omitted. The balance is computed over the selected topics only.
+      - An empty list is refused (it would widen to every topic); omit the option for all topics.
     type: list
     elements: str
   include_internal:
@@ -55,7 +56,9 @@ options:
   brokers:
     description:
       - Broker ids that should hold the replicas. Replicas on other brokers are moved to these.
-      - Default is every registered broker.
+      - Default (omitted) is every registered broker. An empty list is refused (there would be no
+        broker to hold the replicas, and an empty scope must never mean everything); ids listed twice
+        are refused.
       - Every broker listed must be registered and unfenced.
     type: list
     elements: int
@@ -190,12 +193,15 @@ import fnmatch
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import new_module
 
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_client import (
     KafkaModuleError,
     kafka_connection_argument_spec,
     run_module,
 )
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import (
+    check_integer, check_scope_list, check_text, check_unique)
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_leadership import (
     is_offline,
     is_under_replicated,
@@ -217,6 +223,20 @@ except ImportError:  # reported by require_kafka_python() in run_module
 POLL_SECONDS = 1.0
 MAX_LISTED = 10
 LEADER_WAIT_SECONDS = 60
+
+
+def check_input(params, problems):
+    """kraft.kafka.kafka_validation rules: empty scopes refused, patterns and broker ids checked."""
+    check_scope_list(problems, 'topics', params['topics'], 'every topic of the cluster', 'all topics')
+    check_scope_list(problems, 'brokers', params['brokers'], 'every registered broker', 'every broker')
+    for index, pattern in enumerate(params['topics'] or []):
+        check_text(problems, 'topics[%d]' % index, pattern, 'a topic name or pattern')
+    check_unique(problems, 'topics', params['topics'] or [])
+    for index, broker in enumerate(params['brokers'] or []):
+        check_integer(problems, 'brokers[%d]' % index, broker, 0)
+    check_unique(problems, 'brokers', [str(b) for b in params['brokers'] or []])
+    check_integer(problems, 'batch_size', params['batch_size'], 0)
+    check_integer(problems, 'wait_timeout', params['wait_timeout'], 0)
 
 
 def argument_spec():
@@ -455,8 +475,8 @@ def rebalance(module, admin):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    run_module(module, rebalance)
+    module = new_module(AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module, rebalance, validate=check_input)
 
 
 if __name__ == '__main__':

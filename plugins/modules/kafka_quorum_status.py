@@ -202,6 +202,9 @@ elapsed:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import new_module
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import (
+    check_integer, check_node_ids)
 
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_client import (
     kafka_connection_argument_spec,
@@ -238,8 +241,16 @@ def report_quorum(module, admin):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    run_module(module, report_quorum)
+    module = new_module(AnsibleModule, argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module, report_quorum, validate=check_input)
+
+
+def check_input(params, problems):
+    """kraft.kafka.kafka_validation rules of this module."""
+    check_node_ids(problems, 'expected_voters', params['expected_voters'],
+                   'every voter would count as unexpected')
+    for name in ('max_lag', 'wait_timeout'):
+        check_integer(problems, name, params[name], 0)
 
 
 if __name__ == '__main__':

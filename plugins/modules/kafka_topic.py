@@ -324,14 +324,15 @@ import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import new_module
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_client import (
     KafkaModuleError,
     describe_kafka_error,
     kafka_connection_argument_spec,
     per_item_errors,
-    require_kafka_python,
     run_module,
 )
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import check_unique, show
 
 try:
     from kafka.admin import ConfigResource
@@ -442,6 +443,36 @@ def _internal_topic_errors(spec):
         return ["%s is an internal topic (managed by Kafka) and is never altered: remove %s "
                 "to only read its state" % (spec['name'], ' and '.join(managed))]
     return []
+
+
+def check_input(params, problems):
+    """kraft.kafka.kafka_validation rules of this module: every problem before the cluster is contacted."""
+    specs = build_topic_specs(params)
+    problems.extend(validate_specs(specs))
+    names = [s['name'] for s in specs if s['state'] == 'present' and isinstance(s['name'], str)]
+    # Duplicates are reported by duplicate_name_errors; here only '.'/'_' collisions of distinct names.
+    check_unique(problems, 'topics', sorted(set(names), key=names.index), topics=True)
+    for spec in specs:
+        insync_replicas_problem(problems, spec)
+    if params['wait_timeout'] < 1:
+        problems.add('wait_timeout', 'must be at least 1 second, got %s.' % show(params['wait_timeout']))
+
+
+def insync_replicas_problem(problems, spec):
+    """min.insync.replicas above the replication factor: Kafka creates the topic, then refuses every acks=all write."""
+    config = spec.get('config') or {}
+    value, factor = config.get('min.insync.replicas'), spec.get('replication_factor')
+    if value is None or factor is None or isinstance(value, bool):
+        return
+    try:
+        wanted = int(str(value).strip())
+    except ValueError:
+        problems.add('%s: config min.insync.replicas' % spec['name'], 'must be a whole number, got %s.' % show(value))
+        return
+    if wanted > factor:
+        problems.add('%s: config min.insync.replicas' % spec['name'],
+                     '%d is above replication_factor %d: every producer with acks=all would be refused '
+                     '(NotEnoughReplicas). Use at most %d (usually replication_factor - 1).' % (wanted, factor, factor))
 
 
 def duplicate_name_errors(specs):
@@ -1486,19 +1517,14 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
+        AnsibleModule,
         argument_spec=argument_spec(),
         mutually_exclusive=[('name', 'topics')],
         required_one_of=[('name', 'topics')],
         supports_check_mode=True,
     )
-    require_kafka_python(module)
-    errors = validate_specs(build_topic_specs(module.params))
-    if module.params['wait_timeout'] < 1:
-        errors.append('wait_timeout must be at least 1 second')
-    if errors:
-        module.fail_json(msg='Nothing was changed: %d problem(s) found: %s' % (len(errors), '; '.join(errors)))
-    run_module(module, manage_topics)
+    run_module(module, manage_topics, validate=check_input)
 
 
 if __name__ == '__main__':

@@ -52,6 +52,8 @@ options:
   password:
     description:
       - The password, required with O(state=present). Never returned or logged.
+      - At least 8 characters, without leading or trailing whitespace (a templating slip that a
+        client would not reproduce); an empty password is refused.
     type: str
   mechanism:
     description:
@@ -216,26 +218,29 @@ users:
       returned: always
 '''
 
+import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kraft.kafka.plugins.module_utils.kafka_validation import new_module
 from ansible_collections.kraft.kafka.plugins.module_utils.kafka_client import (
     check_per_item_errors,
     kafka_connection_argument_spec,
     per_item_errors,
-    require_kafka_python,
     run_module,
 )
 
 try:
-    from kafka.admin import UserScramCredentialDeletion, UserScramCredentialUpsertion
+    from kafka.admin import ConfigResource, UserScramCredentialDeletion, UserScramCredentialUpsertion
 except ImportError:  # reported by require_kafka_python()
-    UserScramCredentialDeletion = UserScramCredentialUpsertion = None
+    ConfigResource = UserScramCredentialDeletion = UserScramCredentialUpsertion = None
 
 MECHANISMS = ('SCRAM-SHA-256', 'SCRAM-SHA-512')
 DEFAULT_MECHANISM = 'SCRAM-SHA-512'
 # Kafka's ScramMechanism limits; the broker rejects anything outside them.
 MIN_ITERATIONS = 4096
+MIN_PASSWORD_LENGTH = 8
+_CONTROL_CHARACTERS = re.compile(r'[\x00-\x1f\x7f]')
 MAX_ITERATIONS = 16384
 DEFAULT_ITERATIONS = 8192
 # Top-level options that are defaults for every item of users (not password:
@@ -273,12 +278,28 @@ def spec_errors(spec):
     if not isinstance(name, str) or not name.strip():
         return ['user name must be a non-empty string, got %r' % (name,)]
     errors = []
+    if name != name.strip() or _CONTROL_CHARACTERS.search(name):
+        return ['user name %r has leading/trailing whitespace or a control character; remove it' % (name,)]
     if spec['state'] == 'present' and not spec.get('password'):
-        errors.append('%s: password is required with state=present' % label)
+        errors.append('%s: password is required with state=present (got %s)'
+                      % (label, 'an empty value' if spec.get('password') == '' else 'none'))
+    errors.extend(password_problems(label, spec.get('password')))
     if not MIN_ITERATIONS <= spec['iterations'] <= MAX_ITERATIONS:
         errors.append('%s: iterations must be between %d and %d, got %d'
                       % (label, MIN_ITERATIONS, MAX_ITERATIONS, spec['iterations']))
     return errors
+
+
+def password_problems(label, password):
+    """Why a password is refused; the message never shows the password itself."""
+    if not password:
+        return []
+    if password != password.strip():
+        return ['%s: the password has leading or trailing whitespace; remove it (the value is not shown)' % label]
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return ['%s: the password has %d characters, at least %d are required'
+                % (label, len(password), MIN_PASSWORD_LENGTH)]
+    return []
 
 
 def duplicate_errors(specs):
@@ -488,11 +509,52 @@ def build_result(plans, before, after, diff_mode):
 
 # --------------------------------------------------------------------- main
 
+NO_SASL_WARNING = (
+    'No broker listener of this cluster uses SASL (SASL_PLAINTEXT or SASL_SSL), so no client can '
+    'authenticate with these SCRAM credentials yet. Add a SASL listener with SCRAM in '
+    'sasl.enabled.mechanisms (kafka_config: security settings) for them to take effect.')
+
+
+def listener_protocols(entries):
+    """Security protocols of a broker's listeners from its described configs."""
+    value = dict((key, (entry or {}).get('value')) for key, entry in (entries or {}).items())
+    mapping = {}
+    for pair in (value.get('listener.security.protocol.map') or '').split(','):
+        if ':' in pair:
+            name, protocol = pair.split(':', 1)
+            mapping[name.strip().upper()] = protocol.strip().upper()
+    controllers = set(n.strip().upper() for n in (value.get('controller.listener.names') or '').split(','))
+    names = [item.split('://', 1)[0].strip().upper()
+             for item in (value.get('listeners') or '').split(',') if '://' in item]
+    # Clients never authenticate on the controller listener.
+    return set(mapping.get(name, name) for name in names if name not in controllers)
+
+
+def has_sasl_listener(admin):
+    """Whether a broker has a SASL listener; True when that cannot be read (no warning on doubt)."""
+    try:
+        brokers = admin.describe_cluster().get('brokers') or []
+        if not brokers:
+            return True
+        resource = ConfigResource('BROKER', str(brokers[0]['broker_id']))
+        described = admin.describe_configs([resource], config_filter='all')
+    except Exception:  # pylint: disable=broad-except
+        return True
+    for resources in described.values():
+        for entries in (resources or {}).values():
+            protocols = listener_protocols(entries)
+            if protocols:
+                return any(p.startswith('SASL_') for p in protocols)
+    return True
+
+
 def manage_users(module, admin):
     specs = build_user_specs(module.params)
     before = describe_credentials(admin)
     plans = plan_users(specs, before)
     predicted = predicted_credentials(plans, before)
+    if any(step[0] == 'upsert' for plan in plans for step in plan['steps']) and not has_sasl_listener(admin):
+        module.warn(NO_SASL_WARNING)
     if module.check_mode or not any(plan['steps'] for plan in plans):
         return build_result(plans, before, predicted, module._diff)
     try:
@@ -536,17 +598,19 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
+        AnsibleModule,
         argument_spec=argument_spec(),
         mutually_exclusive=[('name', 'users')],
         required_one_of=[('name', 'users')],
         supports_check_mode=True,
     )
-    require_kafka_python(module)
-    errors = validate_specs(build_user_specs(module.params))
-    if errors:
-        module.fail_json(msg='Nothing was changed: %d problem(s) found: %s' % (len(errors), '; '.join(errors)))
-    run_module(module, manage_users)
+    run_module(module, manage_users, validate=check_input)
+
+
+def check_input(params, problems):
+    """kraft.kafka.kafka_validation rules of this module."""
+    problems.extend(validate_specs(build_user_specs(params)))
 
 
 if __name__ == '__main__':

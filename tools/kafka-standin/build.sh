@@ -15,6 +15,28 @@ mkdir -p "$DIST"
 
 [[ $# -ge 1 ]] || die "usage: $0 VERSION [VERSION...]"
 
+# A fresh Debian machine has neither Maven, Java nor unzip (the smoke and integration
+# tests need Java 17+ too): install them from Debian's archive, as
+# tools/docker-up.sh does with docker.io. Only when missing, and only as root.
+install_build_tools() {
+  local missing=()
+  command -v mvn >/dev/null || missing+=(maven)
+  command -v java >/dev/null || missing+=(default-jdk-headless)  # Java 17 on Debian 12, 21 on 13
+  command -v unzip >/dev/null || missing+=(unzip)  # finds the tools' main classes in the jars
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  if ! command -v apt-get >/dev/null || [[ $EUID -ne 0 ]]; then
+    die "needs ${missing[*]} (Java 17+ and Maven, to fetch Kafka's jars from Maven Central); install them, or run as root on Debian"
+  fi
+  log "installing Debian's ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  local tool
+  for tool in mvn java unzip; do
+    command -v "$tool" >/dev/null || die "$tool still missing after installing ${missing[*]}"
+  done
+}
+install_build_tools
+
 # Apache publishes `gpg --print-md SHA512` output: "NAME: " then the digest in
 # upper-case groups of eight, wrapped and indented.
 write_apache_sha512() {
@@ -95,7 +117,6 @@ build_one() {
     log "stand-in $name.tgz is up to date (cached)"
     return 0
   fi
-  command -v mvn >/dev/null || die "mvn is needed to fetch Kafka's jars from Maven Central (apt-get install maven)"
   local work="$CACHE_DIR/standin-build/$name"
   rm -rf "$work"
   mkdir -p "$work/$name"/{bin,config,libs,licenses}
