@@ -139,7 +139,7 @@ def test_wait_fails_with_reasons_at_timeout(run_module, connection_args):
 def test_invalid_max_lag(run_module, connection_args):
     result = run_module(MODULE, dict(connection_args, max_lag=-1))
     assert result['failed'] is True
-    assert 'max_lag must be 0 or more' in result['msg']
+    assert "max_lag: must be from 0 to 2147483647 (Kafka's 32-bit field), got -1." in result['msg']
 
 
 def follower_of(result):

@@ -157,7 +157,9 @@ def test_create_many_with_defaults_in_one_call(topic, admin, topic_name):
     args = dict(partitions=2, replication_factor=3, config={'min.insync.replicas': 2, 'retention.ms': 3600000},
                 topics=[{'name': names[0]},
                         {'name': names[1], 'partitions': 4, 'config': {'retention.ms': 7200000}},
-                        {'name': names[2], 'replication_factor': 1, 'config': {'cleanup.policy': 'compact'}}])
+                        # min.insync.replicas 2 of the defaults is above RF 1: refused (issue #12), so overridden
+                        {'name': names[2], 'replication_factor': 1,
+                         'config': {'cleanup.policy': 'compact', 'min.insync.replicas': 1}}])
     result = assert_ok(topic(**args))
     assert result['changed_topics'] == names
     a, b, c = [cluster_topic(admin, n) for n in names]
@@ -166,7 +168,7 @@ def test_create_many_with_defaults_in_one_call(topic, admin, topic_name):
     assert (len(c['partitions']), rf_of(c)) == (2, [1])
     assert a['config'] == {'min.insync.replicas': '2', 'retention.ms': '3600000'}
     assert b['config'] == {'min.insync.replicas': '2', 'retention.ms': '7200000'}
-    assert c['config'] == {'min.insync.replicas': '2', 'retention.ms': '3600000', 'cleanup.policy': 'compact'}
+    assert c['config'] == {'min.insync.replicas': '1', 'retention.ms': '3600000', 'cleanup.policy': 'compact'}
 
     again = assert_ok(topic(**args))
     assert not again['changed'] and again['changed_topics'] == []
